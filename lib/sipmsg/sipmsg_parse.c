@@ -1,0 +1,1 @@
+#include "sipmsg_priv.h"

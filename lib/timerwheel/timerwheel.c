@@ -1,0 +1,1 @@
+#include "spl_timerwheel.h"

@@ -1,0 +1,2 @@
+#include "bench_util.h"
+int bench_txn_main(int argc, char **argv) { (void)argc; (void)argv; return 1; }
