@@ -280,7 +280,7 @@ int spl_sip_ctype_parse(const char *p, uint32_t len, struct spl_sip_ctype *c);
 /* Message                                                             */
 
 #define SPL_SIPMSG_MAX_HDRS 128   /* header lines; more → 400 */
-#define SPL_SIPMSG_MAX_VIAS 32    /* via-parms cached; more → 400 */
+#define SPL_SIPMSG_MAX_VIAS 16    /* via-parms cached; the rest are checked and counted */
 #define SPL_SIPMSG_NONE 0xffff    /* "no header" index */
 
 struct spl_sip_hdr {
@@ -339,7 +339,8 @@ struct spl_sipmsg {
 	uint32_t parse_failed;     /* ... and failed */
 	uint8_t err_by_part[16];   /* enum spl_sipmsg_err per P_ bit index */
 	struct spl_sip_uri ruri_uri;
-	uint16_t nvias;
+	uint16_t nvias;            /* cached in vias[]: min(via_total, MAX_VIAS) */
+	uint16_t via_total;        /* every via-parm in the message */
 	struct spl_sip_via vias[SPL_SIPMSG_MAX_VIAS];
 	struct spl_sip_nameaddr from;
 	struct spl_sip_nameaddr to;
