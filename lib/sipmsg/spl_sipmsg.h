@@ -465,21 +465,46 @@ static inline void spl_sipmsg_edits_remove(struct spl_sipmsg_edits *e, uint16_t 
 }
 
 /*
- * Write m with edits e into out (capacity cap). Content-Length is rewritten
- * to the body written (and inserted when absent). Returns the number of
- * bytes written, or -1 when cap is too small or an edit cannot apply (e.g.
- * remove_top_via with no Via). With no edits the output is byte-identical
- * to the framed input message.
+ * Write m with edits e (NULL: none) into out (capacity cap). m needs only
+ * spl_sipmsg_scan() with E_NONE: the top Via / Route value is re-parsed
+ * locally, so P_VIA / P_ROUTE need not have been asked for.
+ *   - via: before the first Via line (before the first header if none).
+ *   - remove_top_via / remove_top_route: a first line holding one value is
+ *     dropped; holding several, only its first value and comma go.
+ *   - rr: before the first Record-Route line, else after the top run of
+ *     Via lines.
+ *   - max_forwards: the value is rewritten in place; when absent a
+ *     "Max-Forwards:" line goes after the last header. Decrementing 0 fails
+ *     (answer 483 instead).
+ *   - remove: a line removed by index is gone whatever else targets it.
+ *   - append lines, then an inserted Content-Length, follow the last header.
+ * Generated lines end in CRLF; copied lines keep their own terminators.
+ * Content-Length: the first line kept has its value rewritten when it
+ * differs from the body written. With no edits at all the output is
+ * byte-identical to the framed input m->buf[0 .. m->len), also when
+ * Content-Length is absent (the UDP body then ran to the datagram end and
+ * is copied as such). With any edit, Content-Length is normalised: one
+ * line, inserted when absent, and a missing final empty line is written.
+ * Returns the number of bytes written, or -1 when cap is too small or an
+ * edit cannot apply (remove_top_via with no Via, remove_top_route with no
+ * Route, ruri on a response, an empty line, a Max-Forwards value outside
+ * 0..255); nothing is ever written at or past out[cap].
  */
 int spl_sipmsg_serialize(const struct spl_sipmsg *m, const struct spl_sipmsg_edits *e,
 			 char *out, uint32_t cap);
 
 /*
- * Build a response to request `req` (which must have been validated or at
- * least parsed for P_VIA|P_FROM|P_TO|P_CALLID|P_CSEQ): status line, every
+ * Build a response to request `req` (scanned; its cached P_TO is used when
+ * present, else the To value is parsed here for the tag): status line, every
  * Via in order, From, To (with `to_tag` added when To has no tag and
- * to_tag.p is set), Call-ID, CSeq, the extra lines, Content-Length: 0.
- * A NULL reason uses the standard phrase. Returns bytes written or -1.
+ * to_tag.p is set), Call-ID, CSeq, Timestamp for a 100 (§8.2.6.1), the
+ * extra lines (without terminator), Content-Length: 0. Header lines are
+ * copied as written (folds joined, CRLF); of a repeated single-value header
+ * only the first line is copied and a missing one is left out, so a 400 can
+ * still be built for a request that lacks them. The Vias are copied as
+ * received: received/rport (§18.2.1, RFC 3581) are not added here.
+ * A NULL reason uses the standard phrase. Returns bytes written or -1
+ * (cap too small, status outside 100..699, req not a request).
  */
 int spl_sipmsg_build_response(const struct spl_sipmsg *req, uint16_t status,
 			      const char *reason, struct spl_str to_tag,
