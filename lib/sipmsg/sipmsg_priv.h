@@ -83,4 +83,30 @@ static inline bool sip_ieq_lit(const char *p, uint32_t len, const char *lit, uin
 }
 #define SIP_IEQ(p, len, lit) sip_ieq_lit((p), (len), (lit), sizeof(lit) - 1)
 
+/* True when every byte of s is in class cls (and s is non-empty). */
+static inline bool sip_all(struct spl_str s, uint16_t cls)
+{
+	if (s.len == 0) return false;
+	for (uint32_t i = 0; i < s.len; i++)
+		if (!sip_is((unsigned char)s.p[i], cls)) return false;
+	return true;
+}
+
+/*
+ * Shared grammar pieces (defined in sip_host.c and sip_param.c). Hidden:
+ * they are library-internal and their contracts may change.
+ */
+#define SIP_PRIV __attribute__((visibility("hidden")))
+/* Exactly [p, end) as dotted-quad IPv4 (each part 1-3 digits, <= 255). */
+SIP_PRIV int spl_sip_ip4_parse(const char *p, const char *end, uint8_t out[4]);
+/* Exactly [p, end) as an IPv6 address without brackets; tolerates the
+ * RFC 5118 §4.10 "x:::a.b.c.d" form. */
+SIP_PRIV int spl_sip_ip6_parse(const char *p, const char *end, uint8_t out[16]);
+/* p points at '"': the first byte after the closing quote, or NULL when the
+ * quoted-string is unterminated or holds a bare CTL (folds are allowed). */
+SIP_PRIV const char *spl_sip_quoted_end(const char *p, const char *end);
+/* First byte at or after p that is `stop` outside any quoted-string, or end;
+ * NULL on an unterminated quote. */
+SIP_PRIV const char *spl_sip_scan_to(const char *p, const char *end, char stop);
+
 #endif /* SIPMSG_PRIV_H */
