@@ -357,6 +357,23 @@ int spl_txn_method(const struct spl_txn_table *tbl, uint64_t handle);
 /* Last status received (client) or sent (server); 0 when none. */
 uint16_t spl_txn_status(const struct spl_txn_table *tbl, uint64_t handle);
 
+/* One live transaction, for listings ("txn list" on the control socket). */
+struct spl_txn_info {
+	uint64_t handle;
+	uint8_t kind;                /* enum spl_txn_kind */
+	uint8_t state;               /* enum spl_txn_state */
+	uint8_t method;              /* enum spl_sip_method */
+	uint16_t status;
+	struct spl_txn_peer peer;
+};
+
+/*
+ * Live transactions in slot order, for paged listings: start with
+ * *cursor = 0; fills up to max entries and advances *cursor; returns the
+ * count, 0 at the end. Runs on the owning shard (it reads slots).
+ */
+int spl_txn_list(const struct spl_txn_table *tbl, uint32_t *cursor, struct spl_txn_info *out, unsigned max);
+
 /* ------------------------------------------------------------------ */
 /* Counters                                                            */
 

@@ -131,6 +131,20 @@ void spl_txn_table_free(struct spl_txn_table *tbl)
 
 uint32_t spl_txn_capacity(const struct spl_txn_table *tbl) { return tbl->capacity; }
 uint32_t spl_txn_live(const struct spl_txn_table *tbl) { return tbl->used; }
+int spl_txn_list(const struct spl_txn_table *tbl, uint32_t *cursor, struct spl_txn_info *out, unsigned max)
+{
+	unsigned n = 0;
+	uint32_t i = *cursor;
+	for (; i < tbl->capacity && n < max; i++) {
+		const struct txn *t = &tbl->slots[i];
+		if (t->kind == SPL_TXN_KIND_NONE)
+			continue;
+		out[n++] = (struct spl_txn_info){ txn_handle(tbl, t), t->kind, t->state, t->method, t->status, t->peer };
+	}
+	*cursor = i;
+	return (int)n;
+}
+
 uint32_t spl_txn_bytes_per_txn(const struct spl_txn_table *tbl)
 {
 	uint64_t b = (uint64_t)tbl->capacity * sizeof(struct txn) +

@@ -231,3 +231,28 @@ Test(txn_table, hash_stays_consistent_under_churn)
 	cr_assert_gt(live, N / 4);
 	cr_assert_eq(spl_txn_stats(fx.tbl)->table_full > 0, true, "the table filled up at times");
 }
+
+Test(txn_table, list_pages_through_live_transactions)
+{
+	struct spl_txn_peer udp = fx_udp();
+	char b[5][32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(b[i], sizeof(b[i]), "z9hG4bKlist%d", i);
+		cr_assert_eq(fx_rx_req(&(struct fx_req){ .method = "OPTIONS", .branch = b[i] }, &udp),
+			     SPL_TXN_RX_NEW);
+	}
+	spl_txn_terminate(fx.tbl, fx.ev[1].handle);
+	struct spl_txn_info info[3];
+	uint32_t cursor = 0;
+	int n1 = spl_txn_list(fx.tbl, &cursor, info, 3);
+	cr_assert_eq(n1, 3);
+	for (int i = 0; i < n1; i++) {
+		cr_expect_eq(info[i].kind, SPL_TXN_KIND_SERVER_NON_INVITE);
+		cr_expect_eq(info[i].method, SPL_SIP_METHOD_OPTIONS);
+		cr_expect_eq(spl_txn_state(fx.tbl, info[i].handle), info[i].state);
+		cr_expect_neq(info[i].handle, fx.ev[1].handle, "a terminated transaction is not listed");
+	}
+	int n2 = spl_txn_list(fx.tbl, &cursor, info, 3);
+	cr_expect_eq(n2, 1, "4 live in all");
+	cr_expect_eq(spl_txn_list(fx.tbl, &cursor, info, 3), 0);
+}
