@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "profile.h"
+#include <stdlib.h>
 
 static struct spl_config c;
 static char err[512];
@@ -97,4 +99,30 @@ Test(app_config, missing_file_is_named)
 {
 	cr_expect_neq(spl_config_load("/nonexistent/sipline.conf", &c, err, sizeof(err)), 0);
 	cr_expect_not_null(strstr(err, "/nonexistent/sipline.conf: cannot open"), "%s", err);
+}
+
+/* The configs we ship (demo, production template) and every driver
+ * profile must load: an operator starts from them. */
+Test(app_config, shipped_configs_and_profiles_load)
+{
+	const char *src = getenv("SPL_SOURCE_DIR");
+	cr_assert_not_null(src, "SPL_SOURCE_DIR not set by the test runner");
+	const char *confs[] = { "app/conf/demo.conf", "app/conf/sipline.conf" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", src, confs[i]);
+		cr_expect_eq(spl_config_load(path, &c, err, sizeof(err)), 0, "%s: %s", confs[i], err);
+	}
+	const char *profiles[] = { "tap", "af_packet", "af_xdp", "pcap", "memif", "virtio", "mlx5", "i40e", "ixgbe" };
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/drivers-cfg", src);
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		struct spl_profile p;
+		cr_expect_eq(spl_profile_load(dir, profiles[i], &p, err, sizeof(err)), 0, "%s: %s", profiles[i], err);
+		cr_expect_gt(p.nvdevs + p.npci, 0, "%s names no device", profiles[i]);
+	}
+	struct spl_profile p;
+	cr_expect_neq(spl_profile_load(dir, "nosuch", &p, err, sizeof(err)), 0);
+	cr_expect_not_null(strstr(err, "cannot read driver profile 'nosuch'"), "%s", err);
+	cr_expect_neq(spl_profile_load(dir, "../etc/passwd", &p, err, sizeof(err)), 0);
 }
