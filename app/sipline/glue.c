@@ -50,8 +50,8 @@ static void tp_retain(void *ctx, void *owner)
 static int tp_alloc(void *ctx, uint32_t len, struct spl_txn_buf *out)
 {
 	struct spl_shard *s = ctx;
-	struct rte_mempool *mp = len <= rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM ? s->pool
-												  : s->pool_large;
+	uint32_t room = (uint32_t)rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM;
+	struct rte_mempool *mp = len <= room ? s->pool : s->pool_large;
 	struct rte_mbuf *m = mp ? rte_pktmbuf_alloc(mp) : NULL;
 	if (!m || len > rte_pktmbuf_tailroom(m)) {
 		if (m)

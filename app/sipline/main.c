@@ -19,6 +19,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include "app.h"
 #include "appctl.h"
