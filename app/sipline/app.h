@@ -64,6 +64,7 @@ struct spl_shard_stats {
 	uint64_t drops[SPL_SHARD_DROP__COUNT];
 	uint64_t sip_drop_by_err[64];
 	uint64_t config_generation;
+	uint64_t journal_waits_timed_out;   /* sync durability: disk too slow */
 } __attribute__((aligned(64)));
 
 /* A message handed between shards: the mbuf plus what the receiver needs. */

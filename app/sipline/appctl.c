@@ -105,6 +105,7 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	add_u64(o, "handoff_out", st->handoff_out);
 	add_u64(o, "handoff_in", st->handoff_in);
 	add_u64(o, "rejected", st->rejects);
+	add_u64(o, "journal_waits_timed_out", st->journal_waits_timed_out);
 	for (int d = 0; d < SPL_SHARD_DROP__COUNT; d++) {
 		char k[64];
 		char l[48];

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "app.h"
 #include "shard.h"
@@ -122,6 +124,22 @@ static int hook_register(void *ctx, struct spl_sipmsg *msg, const struct spl_txn
 	int rc = spl_registrar_process(s->registrar, msg, &rs, now, out->buf, out->cap, &res);
 	if (rc != 0)
 		return rc;
+	/* durability = sync: the 200 leaves only once its journal record is
+	 * on disk. The control thread fsyncs every turn (group commit); the
+	 * worker waits for it, bounded, and answers 500 if the disk does not
+	 * keep up. This trades this shard's REGISTER rate for durability. */
+	struct spl_journal *j = s->app->journals[s->id];
+	if (res.journal_seq && j && s->app->cfg->durability == SPL_CFG_DURABLE_SYNC) {
+		spl_journal_commit(j);
+		uint64_t deadline = rte_rdtsc() + s->tsc_hz / 10;
+		while (spl_journal_durable_seq(j) < res.journal_seq) {
+			if (rte_rdtsc() > deadline) {
+				s->stats.journal_waits_timed_out++;
+				return -ETIMEDOUT;
+			}
+			rte_pause();
+		}
+	}
 	out->len = res.len;
 	out->status = res.status;
 	return 0;

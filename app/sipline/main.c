@@ -148,7 +148,10 @@ int main(int argc, char **argv)
 	/* The control thread: control socket, exception path, journal. */
 	uint64_t drain_deadline = 0;
 	while (!atomic_load(&app.stop)) {
-		spl_ctl_poll(app.ctl, app.exc_port >= 0 ? 1 : 10);
+		/* 1 ms turns when the control thread carries traffic (exception
+		 * path) or group-commits the journal for sync durability. */
+		bool busy = app.exc_port >= 0 || app.cfg->durability == SPL_CFG_DURABLE_SYNC;
+		spl_ctl_poll(app.ctl, busy ? 1 : 10);
 		spl_app_control_turn(&app);
 		if (atomic_load(&app.draining)) {
 			uint64_t now = rte_rdtsc();

@@ -251,6 +251,8 @@ int spl_worker_main(void *arg)
 				spl_registrar_reclaim(s->registrar);
 			last_tick = t0;
 		}
+		if (app->journals[s->id])
+			spl_journal_commit(app->journals[s->id]);
 		if (reader >= 0)
 			spl_location_quiescent(app->location, reader);
 		spl_net_tx_flush(s->net);
