@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* §16.5 targets: location service, static routes, 404/480, next hops. */
+#include "proxy_fixture.h"
+
+TestSuite(proxy_target, .init = fxp_setup, .fini = fxp_teardown);
+
+Test(proxy_target, unknown_user_404)
+{
+	fxp_rx(fxp_invite("sip:nobody@example.com", 1, NULL), FX_UAC);
+	cr_assert_eq(fx.nsent, 1);
+	cr_assert(strncmp(fxp_text(0), "SIP/2.0 404 ", 12) == 0, "%s", fxp_text(0));
+	cr_assert_eq(fxp_stats()->local[SPL_PROXY_LOCAL_NOT_FOUND], 1);
+}
+
+Test(proxy_target, known_user_without_binding_480)
+{
+	fxp_locate("bob", 0);
+	fxp_rx(fxp_invite("sip:bob@example.com", 1, NULL), FX_UAC);
+	cr_assert_eq(fx.nsent, 1);
+	cr_assert(strncmp(fxp_text(0), "SIP/2.0 480 ", 12) == 0, "%s", fxp_text(0));
+	cr_assert_eq(fxp_stats()->local[SPL_PROXY_LOCAL_UNAVAILABLE], 1);
+}
+
+Test(proxy_target, foreign_domain_forwarded_as_is_resolved)
+{
+	fxp_resolve("foreign.example.net", 0, fxp_peer(203, 0, 113, 5, 5070, SPL_SIP_TRANSPORT_UDP));
+	fxp_rx(fxp_invite("sip:carol@foreign.example.net", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "INVITE sip:carol@foreign.example.net SIP/2.0");
+	cr_assert_geq(f, 0);
+	cr_assert_eq(fx.sent[f].dst.addr[0], 203);
+	cr_assert_eq(fx.sent[f].dst.port, 5070);
+}
+
+Test(proxy_target, numeric_host_sent_directly)
+{
+	fxp_rx(fxp_invite("sip:carol@203.0.113.8:5080;transport=tcp", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "INVITE ");
+	cr_assert_geq(f, 0);
+	cr_assert_eq(fx.sent[f].dst.addr[3], 8);
+	cr_assert_eq(fx.sent[f].dst.port, 5080);
+	cr_assert_eq(fx.sent[f].dst.transport, SPL_SIP_TRANSPORT_TCP);
+	cr_assert_eq(fx.sent[f].dst.reliable, 1);
+}
+
+Test(proxy_target, static_route_by_user_prefix_and_domain)
+{
+	static const char *gw[] = { "sip:192.0.2.50:5060" };
+	static const char *carrier[] = { "sip:192.0.2.60:5060;transport=tcp" };
+	static const struct spl_proxy_route rt[] = {
+		{ "example.com", "+1", gw, 1, false },
+		{ "carrier.example.net", NULL, carrier, 1, false },
+	};
+	fx.conf.routes = rt;
+	fx.conf.nroutes = 2;
+	fxp_restart();
+	/* No binding for +1555...: the prefix route, Request-URI unchanged. */
+	fxp_rx(fxp_invite("sip:+15551234@example.com", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "INVITE sip:+15551234@example.com SIP/2.0");
+	cr_assert_geq(f, 0);
+	cr_assert_eq(fx.sent[f].dst.addr[3], 50);
+	/* A foreign domain with a route: its next hop. */
+	fxp_rx(fxp_invite("sip:dave@carrier.example.net", 2, NULL), FX_UAC);
+	int g = fxp_find(0, "INVITE sip:dave@carrier.example.net SIP/2.0");
+	cr_assert_geq(g, 0);
+	cr_assert_eq(fx.sent[g].dst.addr[3], 60);
+	cr_assert_eq(fx.sent[g].dst.transport, SPL_SIP_TRANSPORT_TCP);
+	/* No prefix match in our domain: 404. */
+	fxp_rx(fxp_invite("sip:+44123@example.com", 3, NULL), FX_UAC);
+	cr_assert_geq(fxp_find(0, "SIP/2.0 404"), 0);
+}
+
+Test(proxy_target, binding_beats_static_route)
+{
+	static const char *gw[] = { "sip:192.0.2.50:5060" };
+	static const struct spl_proxy_route rt = { "example.com", NULL, gw, 1, false };
+	fx.conf.routes = &rt;
+	fx.conf.nroutes = 1;
+	fxp_restart();
+	fxp_bind("bob", "sip:bob@192.0.2.200:5060", 1000, NULL);
+	fxp_rx(fxp_invite("sip:bob@example.com", 1, NULL), FX_UAC);
+	cr_assert_geq(fxp_find(0, "INVITE sip:bob@192.0.2.200:5060 "), 0);
+	fxp_rx(fxp_invite("sip:zed@example.com", 2, NULL), FX_UAC);
+	int g = fxp_find(0, "INVITE sip:zed@example.com ");
+	cr_assert_geq(g, 0, "no binding: the domain route");
+	cr_assert_eq(fx.sent[g].dst.addr[3], 50);
+}
+
+Test(proxy_target, flow_of_binding_used_as_next_hop)
+{
+	fxp_bind("bob", "sip:bob@10.1.1.1:5060", 1000, NULL);
+	fx.loc[0].b[0].has_flow = true;
+	fx.loc[0].b[0].flow = fxp_peer(203, 0, 113, 77, 34567, SPL_SIP_TRANSPORT_UDP);
+	fxp_rx(fxp_invite("sip:bob@example.com", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "INVITE sip:bob@10.1.1.1:5060 ");
+	cr_assert_geq(f, 0);
+	cr_assert_eq(fx.sent[f].dst.addr[3], 77);
+	cr_assert_eq(fx.sent[f].dst.port, 34567);
+}
+
+Test(proxy_target, unresolvable_next_hop_500)
+{
+	fxp_rx(fxp_invite("sip:carol@nowhere.example.net", 1, NULL), FX_UAC);
+	int r = fxp_find(0, "SIP/2.0 500 ");
+	cr_assert_geq(r, 0, "a branch that cannot be sent is a 503, forwarded as 500");
+	cr_assert_eq(fxp_count("INVITE "), 0);
+	cr_assert_eq(fxp_stats()->best_500_for_503, 1);
+}
+
+Test(proxy_target, resolver_busy_503_retry_after)
+{
+	fxp_resolve("slow.example.net", -EAGAIN, fxp_peer(0, 0, 0, 0, 0, 0));
+	fxp_rx(fxp_invite("sip:carol@slow.example.net", 1, NULL), FX_UAC);
+	int r = fxp_find(0, "SIP/2.0 503 ");
+	cr_assert_geq(r, 0);
+	cr_assert_str_eq(fxp_hdr((unsigned)r, "Retry-After"), "5");
+	cr_assert_eq(fxp_stats()->local[SPL_PROXY_LOCAL_RESOLVING], 1);
+}
+
+Test(proxy_target, duplicate_bindings_forked_once)
+{
+	fxp_bind("bob", "sip:bob@192.0.2.200:5060", 1000, NULL);
+	fxp_bind("bob", "sip:bob@192.0.2.200", 1000, NULL);   /* same URI per §19.1.4? no: port differs */
+	fxp_bind("bob", "sip:BOB@192.0.2.200:5060", 1000, NULL); /* user part is case-sensitive */
+	fxp_bind("bob", "sip:bob@192.0.2.200:5060;transport=udp", 900, NULL);
+	fxp_bind("bob", "sip:bob@192.0.2.200:5060", 800, NULL);  /* duplicate */
+	fxp_rx(fxp_invite("sip:bob@example.com", 1, NULL), FX_UAC);
+	cr_assert_eq(fxp_count("INVITE "), 3, "the q=1.0 group: three distinct URIs");
+}
