@@ -114,12 +114,14 @@ struct spl_shard {
 	/* in[j]: SPSC ring written by shard j, read by this shard. */
 	struct rte_ring *in[SPL_MAX_SHARDS];
 	struct rte_ring *exc_out;     /* exception packets to the control thread */
+	struct rte_ring *exc_in;      /* shard 0: kernel frames to send out on the NIC */
 	struct rte_ring *req_in;      /* spl_shard_req from the control thread */
 	struct rte_ring *neigh_in;    /* ARP/ND answers other shards received (MP/SC) */
 	uint64_t tsc_hz;
 	uint64_t ns_base_wall;        /* wall-clock ns at tsc_base */
 	uint64_t tsc_base;
-	bool draining;
+	atomic_bool draining;         /* set by the control thread */
+	bool proxy_draining;          /* what this shard's proxy was told */
 	struct spl_shard_stats stats;
 };
 
@@ -134,7 +136,6 @@ struct spl_app {
 	struct spl_shard *shards[SPL_MAX_SHARDS];
 	uint16_t port_id;
 	int exc_port;                 /* kernel exception TAP port, -1 when none */
-	struct rte_ring *exc_in;      /* kernel → NIC, sent by the control thread */
 	struct spl_ctl *ctl;
 	struct spl_location *location;
 	struct spl_qsbr *qsbr;

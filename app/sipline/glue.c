@@ -140,6 +140,8 @@ static int hook_register(void *ctx, struct spl_sipmsg *msg, const struct spl_txn
 			rte_pause();
 		}
 	}
+	if (res.action == SPL_REGISTRAR_FORWARD)
+		return 1;  /* not our domain: the proxy routes it like any request */
 	out->len = res.len;
 	out->status = res.status;
 	return 0;

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 	bool check = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
-			printf("sipline %s (DPDK %s)\n", SIPLINE_VERSION, rte_version());
+			printf("sipline %s (%s)\n", SIPLINE_VERSION, rte_version());
 			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);

@@ -124,8 +124,11 @@ static int setup_one(uint16_t port, uint16_t nrxq, uint16_t ntxq, const struct s
 int spl_port_setup(uint16_t port, unsigned nworkers, const struct spl_profile *p,
 		   struct rte_mempool **worker_pools, struct spl_port_info *info, char *err, unsigned errlen)
 {
-	/* Workers get queues 0..n-1; TX queue n belongs to the control thread. */
-	return setup_one(port, (uint16_t)nworkers, (uint16_t)(nworkers + 1), p, worker_pools, info, err, errlen);
+	/* One queue pair per worker. Frames the kernel sends out through the
+	 * exception path reach the NIC through worker 0 (some PMDs, TAP among
+	 * them, need as many TX queues as RX queues, so the control thread
+	 * gets no queue of its own). */
+	return setup_one(port, (uint16_t)nworkers, (uint16_t)nworkers, p, worker_pools, info, err, errlen);
 }
 
 int spl_port_setup_exception(uint16_t port, struct rte_mempool *pool, char *err, unsigned errlen)

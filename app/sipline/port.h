@@ -25,8 +25,8 @@ struct spl_port_info {
 int spl_eal_args(const struct spl_config *c, const struct spl_profile *p, bool exception,
 		 char **argv, int max, char *store, size_t store_len);
 
-/* The data port: `nworkers` RX queues (one pool each) and nworkers + 1 TX
- * queues (the last for the control thread). Returns 0 or -1 with err. */
+/* The data port: one RX/TX queue pair per worker (one pool each).
+ * Returns 0 or -1 with err. */
 int spl_port_setup(uint16_t port, unsigned nworkers, const struct spl_profile *p,
 		   struct rte_mempool **worker_pools, struct spl_port_info *info, char *err, unsigned errlen);
 

@@ -47,6 +47,8 @@ static const char *restart_needed(const struct spl_config *a, const struct spl_c
 		return "sip.udp_ports";
 	if (!SAME(transactions) || !SAME(contexts) || !SAME(mbufs) || !SAME(ring_size))
 		return "pools";
+	if (!SAME(t1_ms) || !SAME(t2_ms) || !SAME(t4_ms))
+		return "timers.t1_ms/t2_ms/t4_ms (the transaction layer's)";
 	if (!SAME(registrar) || !SAME(max_contacts_per_aor) || !SAME(max_aors) || !SAME_STR(journal) ||
 	    !SAME(durability) || !SAME(default_expires) || !SAME(min_expires) || !SAME(max_expires))
 		return "registrar settings";

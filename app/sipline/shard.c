@@ -176,6 +176,11 @@ static int make_rings(struct spl_app *app, char *err, unsigned errlen)
 		s->exc_out = rte_ring_create(name, 1024, sock, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "spl_nb%u", i);
 		s->neigh_in = rte_ring_create_elem(name, sizeof(struct spl_net_neigh_event), 256, sock, RING_F_SC_DEQ);
+		if (i == 0) {
+			s->exc_in = rte_ring_create("spl_excin", 1024, sock, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!s->exc_in)
+				goto fail;
+		}
 		snprintf(name, sizeof(name), "spl_req%u", i);
 		s->req_in = rte_ring_create(name, 64, sock, RING_F_SC_DEQ);
 		if (!s->exc_out || !s->neigh_in || !s->req_in)
@@ -373,7 +378,7 @@ void spl_app_stop(struct spl_app *app)
 void spl_app_set_draining(struct spl_app *app, bool on)
 {
 	for (unsigned i = 0; i < app->nshards; i++)
-		app->shards[i]->draining = on;
+		atomic_store(&app->shards[i]->draining, on);
 }
 
 uint64_t spl_app_live_transactions(const struct spl_app *app)
@@ -401,8 +406,8 @@ void spl_app_control_turn(struct spl_app *app)
 		struct rte_mbuf *ms[SPL_BURST];
 		uint16_t n = rte_eth_rx_burst((uint16_t)app->exc_port, 0, ms, SPL_BURST);
 		if (n) {
-			uint16_t sent = rte_eth_tx_burst(app->port_id, (uint16_t)app->nshards, ms, n);
-			for (uint16_t k = sent; k < n; k++)
+			unsigned q = rte_ring_sp_enqueue_burst(app->shards[0]->exc_in, (void **)ms, n, NULL);
+			for (unsigned k = q; k < n; k++)
 				rte_pktmbuf_free(ms[k]);
 		}
 	}

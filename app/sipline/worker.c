@@ -236,8 +236,19 @@ int spl_worker_main(void *arg)
 			work += n;
 		}
 		work += drain_rings(s, t0);
+		if (s->exc_in && !rte_ring_empty(s->exc_in)) {
+			struct rte_mbuf *ms[SPL_BURST];
+			unsigned ne = rte_ring_sc_dequeue_burst(s->exc_in, (void **)ms, SPL_BURST, NULL);
+			spl_net_exception_tx(s->net, ms, (uint16_t)ne);
+			work += ne;
+		}
 		if (!rte_ring_empty(s->req_in))
 			serve_requests(s, t0);
+		bool drain = atomic_load_explicit(&s->draining, memory_order_relaxed);
+		if (drain != s->proxy_draining) {
+			spl_proxy_set_draining(s->proxy, drain);
+			s->proxy_draining = drain;
+		}
 		if (s->neigh_in) {
 			struct spl_net_neigh_event ev[8];
 			unsigned ne = rte_ring_sc_dequeue_burst_elem(s->neigh_in, ev, sizeof(ev[0]), 8, NULL);

@@ -73,6 +73,12 @@ static void request_new(struct spl_proxy *p, uint64_t h, struct spl_sipmsg *msg,
 		px_cancel_in(p, h, msg, src, now);
 		return;
 	}
+	/* Draining: nothing new starts, but dialogs in progress may still end
+	 * (in-dialog requests carry a To tag), so calls are not left hanging. */
+	if (p->draining && msg->method_id != SPL_SIP_METHOD_ACK && !spl_str_present(msg->to.tag)) {
+		px_local_reply(p, msg, h, NULL, SPL_PROXY_LOCAL_DRAINING, 503, NULL, NULL, 0, now);
+		return;
+	}
 	struct px_req *r = &p->req;
 	int rc = px_req_prepare(p, r, msg, p->cur_local);
 	r->src = src;
@@ -540,6 +546,74 @@ fail:
 	errno = err;
 	return NULL;
 }
+
+/*
+ * Swap the routing configuration between two messages. Everything a
+ * context needs later (targets, next hops, stored URIs) was copied into it
+ * when it was created, so the old tables can go at once.
+ */
+int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *c)
+{
+	const uint64_t sec = UINT64_C(1000000000);
+	if (c == NULL || c->naddrs == 0 || c->naddrs > SPL_PROXY_MAX_ADDRS || c->addrs == NULL ||
+	    (c->timer_c_ns != 0 && c->timer_c_ns < 180 * sec) || c->max_branches > SPL_PROXY_MAX_BRANCHES ||
+	    (c->ndomains && c->domains == NULL) || (c->nroutes && c->routes == NULL) ||
+	    (c->nproxy_require_ok && c->proxy_require_ok == NULL))
+		return -EINVAL;
+	struct spl_proxy *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	int rc = 0;
+	for (unsigned i = 0; i < c->naddrs && rc == 0; i++)
+		if (parse_addr(&n->addrs[i], &c->addrs[i]) != 0)
+			rc = -EINVAL;
+	if (rc == 0)
+		rc = parse_conf_text(n, c);
+	unsigned maxb = c->max_branches ? c->max_branches : 8;
+	struct px_target *tset = NULL;
+	if (rc == 0 && maxb != p->max_branches && (tset = calloc(maxb, sizeof(*tset))) == NULL)
+		rc = -ENOMEM;
+	if (rc != 0) {
+		free(n->text);
+		free(n->domains);
+		free(n->routes);
+		free(n->req_ok);
+		free(n);
+		return rc;
+	}
+	free(p->text);
+	free(p->domains);
+	free(p->routes);
+	free(p->req_ok);
+	p->text = n->text;
+	p->domains = n->domains;
+	p->routes = n->routes;
+	p->req_ok = n->req_ok;
+	p->ndomains = n->ndomains;
+	p->nroutes = n->nroutes;
+	p->nreq_ok = n->nreq_ok;
+	memcpy(p->addrs, n->addrs, sizeof(p->addrs));
+	p->naddrs = c->naddrs;
+	if (tset) {
+		free(p->tset);
+		p->tset = tset;
+	}
+	p->max_branches = maxb;
+	p->record_route = c->record_route;
+	p->add_path = c->add_path;
+	p->recurse_3xx = c->recurse_3xx;
+	p->auth_any_from = c->auth_any_from;
+	p->auth_methods = c->auth_methods;
+	p->retry_after_s = c->retry_after_s ? c->retry_after_s : 5;
+	p->timer_c = c->timer_c_ns ? c->timer_c_ns : 180 * sec;
+	p->fork_timeout = c->fork_timeout_ns ? c->fork_timeout_ns : 30 * sec;
+	p->hooks = c->hooks;
+	p->tp = c->tp;
+	free(n);
+	return 0;
+}
+
+void spl_proxy_set_draining(struct spl_proxy *p, bool on) { p->draining = on; }
 
 void spl_proxy_free(struct spl_proxy *p)
 {

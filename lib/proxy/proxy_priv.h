@@ -198,6 +198,7 @@ struct spl_proxy {
 	struct spl_proxy_hooks hooks;
 
 	uint8_t shard;
+	bool draining;                 /* new out-of-dialog transactions get 503 */
 	bool record_route, add_path, recurse_3xx, auth_any_from;
 	uint32_t auth_methods;
 	uint32_t retry_after_s;

@@ -187,6 +187,21 @@ void spl_proxy_free(struct spl_proxy *p);
 
 struct spl_txn_table *spl_proxy_txn(struct spl_proxy *p);
 
+/*
+ * Apply a new configuration between two messages (config reload): own
+ * addresses, domains, static routes, record_route, add_path, recurse_3xx,
+ * max_branches, auth policy, Timer C, fork timeout, hooks and transport.
+ * Contexts in flight keep the targets they were given. Not changed here:
+ * shard, capacities, T1/T2/T4, seeds (they need a new proxy). 0, or
+ * -EINVAL / -ENOMEM with the running configuration unchanged.
+ */
+int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *conf);
+
+/* Draining: out-of-dialog requests that would start a transaction are
+ * answered 503 (Retry-After); in-dialog requests, ACKs, CANCELs and
+ * responses are still served so that what is in progress can finish. */
+void spl_proxy_set_draining(struct spl_proxy *p, bool on);
+
 /* ------------------------------------------------------------------ */
 /* Data path                                                           */
 

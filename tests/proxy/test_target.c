@@ -126,3 +126,63 @@ Test(proxy_target, duplicate_bindings_forked_once)
 	fxp_rx(fxp_invite("sip:bob@example.com", 1, NULL), FX_UAC);
 	cr_assert_eq(fxp_count("INVITE "), 3, "the q=1.0 group: three distinct URIs");
 }
+
+/* config reload: the new routes apply to the next request, the call in
+ * progress keeps the next hop it was given. */
+Test(proxy_target, reconfigure_swaps_routes_between_messages)
+{
+	static const char *old_hop[] = { "sip:192.0.2.50:5060" };
+	static const char *new_hop[] = { "sip:192.0.2.70:5060" };
+	static const struct spl_proxy_route old_rt = { "carrier.example.net", NULL, old_hop, 1, false };
+	static const struct spl_proxy_route new_rt = { "carrier.example.net", NULL, new_hop, 1, false };
+	fx.conf.routes = &old_rt;
+	fx.conf.nroutes = 1;
+	fxp_restart();
+	fxp_rx(fxp_invite("sip:dave@carrier.example.net", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "INVITE sip:dave@carrier.example.net");
+	cr_assert_geq(f, 0);
+	cr_assert_eq(fx.sent[f].dst.addr[3], 50);
+
+	struct spl_proxy_conf c = fx.conf;
+	c.routes = &new_rt;
+	cr_assert_eq(spl_proxy_reconfigure(fx.p, &c), 0);
+	fxp_rx(fxp_invite("sip:erin@carrier.example.net", 2, NULL), FX_UAC);
+	int g = fxp_find(0, "INVITE sip:erin@carrier.example.net");
+	cr_assert_geq(g, 0);
+	cr_expect_eq(fx.sent[g].dst.addr[3], 70, "new requests follow the new route");
+	/* The first call's INVITE is still retransmitted to its own hop. */
+	fxp_run_to(600 * MS);
+	int r = fxp_find((unsigned)g + 1, "INVITE sip:dave@carrier.example.net");
+	cr_assert_geq(r, 0);
+	cr_expect_eq(fx.sent[r].dst.addr[3], 50);
+
+	/* A bad configuration is refused and the running one stays. */
+	struct spl_proxy_conf bad = c;
+	bad.timer_c_ns = 10 * SEC;
+	cr_expect_eq(spl_proxy_reconfigure(fx.p, &bad), -EINVAL);
+	fxp_rx(fxp_invite("sip:fred@carrier.example.net", 3, NULL), FX_UAC);
+	int h = fxp_find(0, "INVITE sip:fred@carrier.example.net");
+	cr_assert_geq(h, 0);
+	cr_expect_eq(fx.sent[h].dst.addr[3], 70);
+}
+
+/* drain: new calls get 503 + Retry-After, in-dialog requests still pass. */
+Test(proxy_target, draining_refuses_only_new_transactions)
+{
+	static const char *gw[] = { "sip:192.0.2.50:5060" };
+	static const struct spl_proxy_route rt = { "carrier.example.net", NULL, gw, 1, false };
+	fx.conf.routes = &rt;
+	fx.conf.nroutes = 1;
+	fxp_restart();
+	spl_proxy_set_draining(fx.p, true);
+	fxp_rx(fxp_invite("sip:dave@carrier.example.net", 1, NULL), FX_UAC);
+	int f = fxp_find(0, "SIP/2.0 503");
+	cr_assert_geq(f, 0);
+	cr_expect(fxp_has((unsigned)f, "Retry-After:"));
+	cr_expect_lt(fxp_find(0, "INVITE sip:dave@"), 0, "nothing forwarded");
+	fxp_rx(fxp_request("BYE", "sip:dave@192.0.2.50", 2, "totag1", NULL), FX_UAC);
+	cr_expect_geq(fxp_find(0, "BYE sip:dave@192.0.2.50"), 0, "in-dialog BYE still forwarded");
+	spl_proxy_set_draining(fx.p, false);
+	fxp_rx(fxp_invite("sip:erin@carrier.example.net", 3, NULL), FX_UAC);
+	cr_expect_geq(fxp_find(0, "INVITE sip:erin@"), 0);
+}

@@ -7,7 +7,7 @@ pkgs=(
 	dpdk-dev libdpdk-dev
 	libsofia-sip-ua-dev libosip2-dev
 	clang libclang-rt-14-dev
-	sip-tester iproute2 procps
+	sip-tester iproute2 procps iputils-ping
 )
 missing=()
 for p in "${pkgs[@]}"; do
