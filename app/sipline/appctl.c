@@ -213,7 +213,7 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	return o;
 }
 
-static json_t *stats_json(struct spl_app *app)
+json_t *spl_appctl_stats(struct spl_app *app)
 {
 	json_t *root = json_object();
 	json_t *sum = json_object();
@@ -234,7 +234,7 @@ static json_t *stats_json(struct spl_app *app)
 
 static int cmd_stats(struct spl_ctl_req *r, json_t **out)
 {
-	*out = stats_json(app_of(r));
+	*out = spl_appctl_stats(app_of(r));
 	return 0;
 }
 
@@ -559,7 +559,7 @@ static int cmd_log(struct spl_ctl_req *r, json_t **out)
 /* Prometheus text exposition: every counter of "stats", labelled by shard. */
 static int cmd_metrics(struct spl_ctl_req *r, json_t **out)
 {
-	json_t *st = stats_json(app_of(r));
+	json_t *st = spl_appctl_stats(app_of(r));
 	size_t cap = 1 << 20, len = 0;
 	char *buf = malloc(cap);
 	if (!buf) {

@@ -15,6 +15,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 #include <rte_ring.h>
 
 #include "app.h"
@@ -330,6 +331,14 @@ int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 	if (!app->ctl)
 		return -1;
 	spl_appctl_register(app);
+	if (spl_capture_setup(app, err, errlen) != 0)
+		return -1;
+	spl_telemetry_register(app);
+	/* dpdk-dumpcap (a secondary process) needs the shared config that
+	 * production runs have; with no_huge (--no-shconf) it cannot attach. */
+	if (rte_pdump_init() != 0)
+		spl_log(SPL_LOG_WARNING, "rte_pdump_init failed (%s): dpdk-dumpcap will not attach; "
+			"'capture start' still works", rte_strerror(rte_errno));
 	for (i = 0; i < app->nshards; i++) {
 		int rc = rte_eal_remote_launch(spl_worker_main, app->shards[i], app->shards[i]->lcore);
 		if (rc != 0) {
@@ -348,6 +357,7 @@ void spl_app_stop(struct spl_app *app)
 	if (app->running)
 		rte_eal_mp_wait_lcore();
 	app->running = false;
+	spl_capture_shutdown(app);
 	spl_ctl_free(app->ctl);
 	app->ctl = NULL;
 	for (unsigned i = 0; i < app->nshards; i++) {
@@ -426,6 +436,7 @@ void spl_app_control_turn(struct spl_app *app)
 	}
 	if (now - app->last_sync > app->tsc_hz)
 		app->last_sync = now;
+	spl_capture_turn(app);
 	if (app->ctl_reader >= 0)
 		spl_location_quiescent(app->location, app->ctl_reader);
 }
