@@ -13,6 +13,7 @@ static const struct {
 	{ "parse", bench_parse_main, "SIP parse: scan, proxy parse, shard key; vs sofia-sip and oSIP" },
 	{ "timer", bench_timer_main, "timer wheel vs rte_timer with 1M timers live" },
 	{ "txn",   bench_txn_main,   "server non-INVITE transaction cycle with 1M live" },
+	{ "proxy", bench_proxy_main, "record-routed call through the proxy (CPU us/call), REGISTER with/without digest" },
 };
 
 static void usage(FILE *f)

@@ -27,5 +27,6 @@ bool bench_has_flag(int argc, char **argv, const char *flag);
 int bench_parse_main(int argc, char **argv);
 int bench_timer_main(int argc, char **argv);
 int bench_txn_main(int argc, char **argv);
+int bench_proxy_main(int argc, char **argv);
 
 #endif
