@@ -8,7 +8,7 @@
 /* Strings the proxy configuration points at (one block per generation). */
 struct spl_proxy_strings {
 	struct spl_proxy_addr addrs[SPL_PROXY_MAX_ADDRS];
-	char addr_text[SPL_PROXY_MAX_ADDRS][80];
+	char addr_text[SPL_PROXY_MAX_ADDRS][96];
 	const char *domains[SPL_CFG_MAX_DOMAINS];
 	struct spl_proxy_route routes[SPL_CFG_MAX_ROUTES];
 	char hop_text[SPL_CFG_MAX_ROUTES][SPL_CFG_MAX_HOPS][300];
