@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/dns internals: the answer shape shared by resolver and cache. */
+#ifndef SPL_DNS_PRIV_H
+#define SPL_DNS_PRIV_H
+
+#include "spl_dns.h"
+
+/* One SRV target (or the single A/AAAA target) with its addresses in
+ * recs[first .. first+n). Targets are kept sorted by (rank, prio). */
+struct dns_target {
+	uint16_t prio;
+	uint16_t weight;
+	uint8_t rank;        /* NAPTR position (0 when no NAPTR) */
+	uint8_t first;
+	uint8_t n;
+};
+
+/* A resolved (or negative) answer, as cached. */
+struct dns_answer {
+	int status;          /* 0 or -ENOENT */
+	uint32_t ttl;        /* s, clamped */
+	uint8_t ntargets;
+	uint8_t nrecs;
+	struct dns_target t[SPL_DNS_MAX_TARGETS];
+	struct spl_txn_peer recs[SPL_DNS_MAX_PEERS];
+};
+
+struct dns_key {
+	char name[SPL_DNS_NAME_MAX + 1];   /* lower case, no trailing dot */
+	uint16_t port;
+	uint8_t transport;
+};
+
+struct dns_cache;
+struct dns_cache *dns_cache_create(unsigned entries);
+void dns_cache_free(struct dns_cache *c);
+/* NULL when absent or expired (an expired entry is dropped). */
+const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key *k, uint64_t now);
+/* Returns true when an older entry had to be evicted for room. */
+bool dns_cache_put(struct dns_cache *c, const struct dns_key *k, const struct dns_answer *a,
+		   uint64_t now);
+void dns_cache_flush(struct dns_cache *c);
+void dns_cache_expire(struct dns_cache *c, uint64_t now);
+unsigned dns_cache_dump(struct dns_cache *c, FILE *out, uint64_t now);
+
+/* Failover order of an answer: targets by (rank, prio), RFC 2782 weighted
+ * draw inside each (rank, prio) group, each target's addresses in order. */
+unsigned dns_answer_order(const struct dns_answer *a, uint64_t *rng,
+			  struct spl_txn_peer *out, unsigned max);
+
+#endif
