@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(
 	meson ninja-build pkg-config gcc python3
-	libcriterion-dev libjansson-dev libconfig-dev libedit-dev libssl-dev
+	libcriterion-dev libjansson-dev libconfig-dev libedit-dev libssl-dev libc-ares-dev dnsmasq-base
 	dpdk-dev libdpdk-dev
 	libsofia-sip-ua-dev libosip2-dev
 	clang libclang-rt-14-dev
