@@ -50,6 +50,25 @@ const char *spl_shard_drop_name(enum spl_shard_drop d)
 	return (unsigned)d < SPL_SHARD_DROP__COUNT ? shard_drop_names[d] : "?";
 }
 
+/* Counter keys from the proxy's .def identifiers (the descriptions are
+ * for help text; keys must be stable identifiers). */
+static const char *const proxy_local_ids[] = {
+#define SPL_PROXY_LOCAL(id, status, reason) #id,
+#include "spl_proxy_counters.def"
+#undef SPL_PROXY_LOCAL
+};
+static const char *const proxy_drop_ids[] = {
+#define SPL_PROXY_DROP(id, text) #id,
+#include "spl_proxy_counters.def"
+#undef SPL_PROXY_DROP
+};
+
+static const char *const sipmsg_err_ids[] = {
+#define SPL_SIPMSG_ERR(id, status, reason) #id,
+#include "spl_sipmsg_errs.def"
+#undef SPL_SIPMSG_ERR
+};
+
 static void lower(char *d, const char *s, size_t n)
 {
 	size_t i = 0;
@@ -106,6 +125,7 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	add_u64(o, "handoff_in", st->handoff_in);
 	add_u64(o, "rejected", st->rejects);
 	add_u64(o, "journal_waits_timed_out", st->journal_waits_timed_out);
+	add_u64(o, "config_generation", st->config_generation);
 	for (int d = 0; d < SPL_SHARD_DROP__COUNT; d++) {
 		char k[64];
 		char l[48];
@@ -115,8 +135,9 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	}
 	for (int e = 1; e < SPL_SIPMSG_E__COUNT && e < 64; e++)
 		if (st->sip_drop_by_err[e]) {
-			char k[96];
-			snprintf(k, sizeof(k), "sip_drop %s", spl_sipmsg_err_reason((enum spl_sipmsg_err)e));
+			char k[96], id[48];
+			lower(id, sipmsg_err_ids[e], sizeof(id));
+			snprintf(k, sizeof(k), "sip_drop_%s", id);
 			add_u64(o, k, st->sip_drop_by_err[e]);
 		}
 
@@ -138,14 +159,15 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 		add_u64(o, k, ps->rsp_out[c]);
 	}
 	for (int l = 0; l < SPL_PROXY_LOCAL__COUNT; l++) {
-		char k[80];
-		snprintf(k, sizeof(k), "local_%u_%s", spl_proxy_local_status((enum spl_proxy_local)l),
-			 spl_proxy_local_name((enum spl_proxy_local)l));
+		char k[80], id[48];
+		lower(id, proxy_local_ids[l], sizeof(id));
+		snprintf(k, sizeof(k), "local_%u_%s", spl_proxy_local_status((enum spl_proxy_local)l), id);
 		add_u64(o, k, ps->local[l]);
 	}
 	for (int d = 0; d < SPL_PROXY_DROP__COUNT; d++) {
-		char k[80];
-		snprintf(k, sizeof(k), "proxy_drop_%s", spl_proxy_drop_name((enum spl_proxy_drop)d));
+		char k[80], id[48];
+		lower(id, proxy_drop_ids[d], sizeof(id));
+		snprintf(k, sizeof(k), "proxy_drop_%s", id);
 		add_u64(o, k, ps->drops[d]);
 	}
 	add_u64(o, "forwards", ps->forwards);
@@ -155,7 +177,13 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	add_u64(o, "overload_503", ps->overload_503);
 	add_u64(o, "loops_detected", ps->loops);
 	add_u64(o, "cancels_in", ps->cancels_in);
+	add_u64(o, "cancels_out", ps->cancels_out);
 	add_u64(o, "timer_c", ps->timer_c);
+	add_u64(o, "fork_group_timeouts", ps->seq_timeouts);
+	add_u64(o, "failovers", ps->failovers);
+	add_u64(o, "spirals", ps->spirals);
+	add_u64(o, "best_408_no_response", ps->best_408_none);
+	add_u64(o, "best_487_cancelled", ps->best_487_cancelled);
 	add_u64(o, "registers", ps->registers);
 	add_u64(o, "contexts_live", ps->ctx_live);
 

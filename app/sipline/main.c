@@ -27,6 +27,7 @@
 #include "log.h"
 #include "port.h"
 #include "shard.h"
+#include "notify.h"
 
 #ifndef SIPLINE_VERSION
 #define SIPLINE_VERSION "0.0.0"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 	}
 	spl_log(SPL_LOG_NOTICE, "sipline %s running: %u worker(s), profile %s, control socket %s", SIPLINE_VERSION,
 		app.nshards, app.profile.name, cfgp->control_socket);
+	spl_notify_ready(&app);   /* READY=1 to $NOTIFY_SOCKET (systemd Type=notify) */
 
 	/* The control thread: control socket, exception path, journal. */
 	uint64_t drain_deadline = 0;
@@ -153,6 +155,7 @@ int main(int argc, char **argv)
 		bool busy = app.exc_port >= 0 || app.cfg->durability == SPL_CFG_DURABLE_SYNC;
 		spl_ctl_poll(app.ctl, busy ? 1 : 10);
 		spl_app_control_turn(&app);
+		spl_notify_turn(&app);    /* STOPPING=1, RELOADING=1/READY=1, WATCHDOG=1 */
 		if (atomic_load(&app.draining)) {
 			uint64_t now = rte_rdtsc();
 			if (!drain_deadline) {

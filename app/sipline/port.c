@@ -28,8 +28,15 @@ int spl_eal_args(const struct spl_config *c, const struct spl_profile *p, bool e
 		used += (size_t)w_ + 1; \
 	} while (0)
 	ARG("sipline");
-	ARG("-l");
-	ARG("%s", c->lcores);
+	/* A plain list ("0-2") is DPDK's -l: lcore N on CPU N. A map with
+	 * '@' or groups ("0@0,1@1,2@0") is --lcores: more lcores than CPUs,
+	 * e.g. two workers and the control thread on a 2-CPU test box. */
+	if (strpbrk(c->lcores, "@()")) {
+		ARG("--lcores=%s", c->lcores);
+	} else {
+		ARG("-l");
+		ARG("%s", c->lcores);
+	}
 	ARG("--file-prefix=%s", c->file_prefix);
 	if (c->no_huge) {
 		ARG("--no-huge");

@@ -10,6 +10,7 @@
  */
 #include <editline/readline.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,11 +149,9 @@ static int interactive(int fd, bool json)
 			break;
 		}
 		add_history(p);
-		if (send_line(fd, json, p) != 0) {
-			fprintf(stderr, "siplinectl: connection lost\n");
-			free(line);
-			return 2;
-		}
+		/* A failed send may be a refusal sipline sent and closed on
+		 * (permission denied): the reply is still there to read. */
+		(void)send_line(fd, json, p);
 		last = read_reply(fd);
 		free(line);
 		if (last == 2)
@@ -181,6 +180,7 @@ int main(int argc, char **argv)
 	}
 	if (!path || !*path)
 		path = DEFAULT_SOCKET;
+	signal(SIGPIPE, SIG_IGN);  /* a closed socket is an error to report, not a silent death */
 	int fd = connect_to(path);
 	if (fd < 0)
 		return 2;
@@ -201,7 +201,11 @@ int main(int argc, char **argv)
 			}
 			len += (size_t)n;
 		}
-		rc = send_line(fd, json, line) == 0 ? read_reply(fd) : 2;
+		/* Read the reply even when the send failed: sipline refuses a
+		 * peer (permission denied) by replying and closing, possibly
+		 * before our command arrives. */
+		(void)send_line(fd, json, line);
+		rc = read_reply(fd);
 	}
 	close(fd);
 	return rc;

@@ -329,7 +329,11 @@ void spl_proxy_reject(struct spl_proxy *p, struct spl_sipmsg *msg,
 		      const struct spl_sipmsg_verdict *v, const struct spl_txn_peer *src,
 		      uint64_t now)
 {
-	if (v->kind != SPL_SIPMSG_REJECT || !msg->request || v->status < 300) {
+	/* An ACK is never answered (RFC 3261 §17): a malformed one is
+	 * dropped. Answering it would also loop with a peer that ACKs our
+	 * 4xx with the same malformed start line. */
+	if (v->kind != SPL_SIPMSG_REJECT || !msg->request || v->status < 300 ||
+	    msg->method_id == SPL_SIP_METHOD_ACK) {
 		px_drop(p, SPL_PROXY_DROP_VERDICT);
 		return;
 	}

@@ -246,6 +246,12 @@ int px_via_peer(struct spl_proxy *p, const struct spl_sip_via *v, const struct s
 		*out = *src;
 		if (src->reliable)
 			return 0;
+		/* Sent-by without a port: the default of the transport the
+		 * answer goes on (5060 for UDP, §18.2.2), not of the one the
+		 * Via claims (a "TLS" Via that came over UDP is not answered
+		 * on 5061). */
+		if (!v->port)
+			port = px_default_port(src->transport ? src->transport : SPL_SIP_TRANSPORT_UDP);
 		out->port = spl_str_present(v->rport) ? src->port : port;
 		return 0;
 	}

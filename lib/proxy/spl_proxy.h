@@ -219,7 +219,8 @@ void spl_proxy_recv_on(struct spl_proxy *p, struct spl_sipmsg *msg, void *rx_own
 		       const struct spl_txn_peer *src, int local, uint64_t now);
 
 /* Answer a REJECT verdict statelessly with its status and reason (a DROP
- * or OK verdict, or a response, is only counted). */
+ * or OK verdict, a response, or an ACK, which is never answered, is only
+ * counted). */
 void spl_proxy_reject(struct spl_proxy *p, struct spl_sipmsg *msg,
 		      const struct spl_sipmsg_verdict *v, const struct spl_txn_peer *src,
 		      uint64_t now);

@@ -13,6 +13,7 @@ struct spl_auth_creds {
 	unsigned n;
 	uint32_t *slot;              /* index + 1, 0: empty */
 	uint32_t mask;
+	uint8_t algs;                /* SPL_AUTH_ALG_* of every HA1 held */
 	char *text;                  /* user and realm strings, NUL-terminated */
 };
 
@@ -101,6 +102,7 @@ static bool add_line(struct spl_auth_creds *c, const char *p, uint32_t len, char
 	if (!hex_lower(ha1.p, ha1.len, kind == SPL_AUTH_ALG_MD5 ? x->ha1_md5 : x->ha1_sha256))
 		return false;
 	x->has |= (uint8_t)kind;
+	c->algs |= (uint8_t)kind;
 	return true;
 }
 
@@ -180,4 +182,9 @@ void spl_auth_creds_free(struct spl_auth_creds *c)
 unsigned spl_auth_creds_count(const struct spl_auth_creds *c)
 {
 	return c ? c->n : 0;
+}
+
+uint8_t spl_auth_creds_algorithms(const struct spl_auth_creds *c)
+{
+	return c ? c->algs : 0;
 }

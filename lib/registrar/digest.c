@@ -76,8 +76,11 @@ struct spl_auth *spl_auth_create(const struct spl_auth_conf *conf)
 		return NULL;
 	a->creds = conf->creds;
 	a->lifetime_ns = (uint64_t)(conf->nonce_lifetime_s ? conf->nonce_lifetime_s : 300) * SPL_NS_PER_S;
-	a->algs = conf->algorithms ? conf->algorithms & (SPL_AUTH_ALG_MD5 | SPL_AUTH_ALG_SHA256)
-				   : (SPL_AUTH_ALG_MD5 | SPL_AUTH_ALG_SHA256);
+	/* By default offer what the credentials can verify: a SHA-256
+	 * challenge to users who only have an MD5 HA1 would make every
+	 * RFC 8760 client (which takes the first, SHA-256) fail. */
+	uint8_t algs = conf->algorithms ? conf->algorithms : spl_auth_creds_algorithms(conf->creds);
+	a->algs = algs ? algs & (SPL_AUTH_ALG_MD5 | SPL_AUTH_ALG_SHA256) : (SPL_AUTH_ALG_MD5 | SPL_AUTH_ALG_SHA256);
 	a->shard = conf->shard;
 	for (unsigned i = 0; i < 32; i++) {
 		a->ipad[i] = conf->secret[i] ^ 0x36;

@@ -214,6 +214,8 @@ struct spl_auth_creds *spl_auth_creds_load(const char *path, unsigned *bad_line)
 struct spl_auth_creds *spl_auth_creds_parse(const char *text, size_t len, unsigned *bad_line);
 void spl_auth_creds_free(struct spl_auth_creds *c);
 unsigned spl_auth_creds_count(const struct spl_auth_creds *c);
+/* SPL_AUTH_ALG_* bits of the HA1s the file holds (0: none, or c NULL). */
+uint8_t spl_auth_creds_algorithms(const struct spl_auth_creds *c);
 
 /*
  * Policy: the first rule whose domain matches (case-insensitive; "*"
@@ -236,7 +238,8 @@ struct spl_auth_conf {
 	uint8_t secret[32];      /* nonce HMAC key: the same on every shard */
 	uint32_t nonce_lifetime_s;  /* 0: 300 */
 	uint32_t nc_table;       /* per-shard replay table entries; 0: 4096 */
-	uint8_t algorithms;      /* SPL_AUTH_ALG_* offered; 0: both */
+	uint8_t algorithms;      /* SPL_AUTH_ALG_* offered; 0: those creds holds an HA1 of
+				  * (spl_auth_creds_algorithms), both when it holds none */
 	uint8_t shard;           /* mixed into nonces so shards never mint the same one */
 	const struct spl_auth_rule *rules;   /* copied at create */
 	unsigned nrules;

@@ -168,6 +168,28 @@ Test(proxy_route, via_without_rport_port_from_sent_by)
 	cr_assert_eq(fx.sent[0].dst.port, 5062, "§18.2.2: sent-by port without rport");
 }
 
+/* A Via naming TLS (or TCP) without a port that arrived over UDP is
+ * answered over UDP: on 5060, the port of the transport actually used,
+ * not TLS's 5061 (RFC 4475 bext01.dat is such a message). */
+Test(proxy_route, via_of_another_transport_over_udp_answered_on_5060)
+{
+	struct spl_txn_peer src = fxp_peer(192, 0, 2, 100, 40000, SPL_SIP_TRANSPORT_UDP);
+	fxp_rx(fxp_req(&(struct fx_req){ .method = "OPTIONS", .via = "SIP/2.0/TLS uac.example.org;branch=z9hG4bKtls1",
+					 .extra = "Proxy-Require: nothing-known\n" }),
+	       src);
+	int r = fxp_find(0, "SIP/2.0 420");
+	cr_assert_geq(r, 0);
+	cr_assert_eq(fx.sent[r].dst.port, 5060, "port %u", fx.sent[r].dst.port);
+	cr_assert_eq(fx.sent[r].dst.transport, SPL_SIP_TRANSPORT_UDP);
+	fxp_rx(fxp_req(&(struct fx_req){ .method = "OPTIONS", .branch = "z9hG4bKtcp1",
+					 .via = "SIP/2.0/TCP uac.example.org;branch=z9hG4bKtcp1",
+					 .extra = "Proxy-Require: nothing-known\n" }),
+	       src);
+	int r2 = fxp_find((unsigned)r + 1, "SIP/2.0 420");
+	cr_assert_geq(r2, 0);
+	cr_assert_eq(fx.sent[r2].dst.port, 5060);
+}
+
 Test(proxy_route, register_forwarded_with_path)
 {
 	fx.conf.add_path = true;

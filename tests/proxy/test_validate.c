@@ -27,6 +27,38 @@ Test(proxy_validate, syntax_error_answered_400_statelessly)
 	cr_assert_eq(spl_txn_live(spl_proxy_txn(fx.p)), 0, "stateless");
 }
 
+/* An ACK is never answered, however malformed: a 400 to it would be
+ * ACKed again by a peer that copies the bad start line, for ever. */
+Test(proxy_validate, malformed_ack_dropped_not_answered)
+{
+	const char *bad =
+		"ACK <sip:bob@example.com> SIP/2.0\n"
+		"Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKuac1\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:alice@example.com>;tag=1\n"
+		"To: <sip:bob@example.com>;tag=spl1\n"
+		"Call-ID: ack1@192.0.2.100\n"
+		"CSeq: 1 ACK\n"
+		"Content-Length: 0\n\n";
+	cr_assert_eq(fxp_rx(bad, FX_UAC), SPL_SIPMSG_REJECT);
+	cr_assert_eq(fx.nsent, 0, "%s", fx.nsent ? fxp_text(0) : "");
+	cr_assert_eq(fxp_stats()->local[SPL_PROXY_LOCAL_VERDICT], 0);
+	cr_assert_eq(fxp_stats()->drops[SPL_PROXY_DROP_VERDICT], 1);
+	/* The same defect in an INVITE is answered. */
+	const char *inv =
+		"INVITE <sip:bob@example.com> SIP/2.0\n"
+		"Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKuac2\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:alice@example.com>;tag=1\n"
+		"To: <sip:bob@example.com>\n"
+		"Call-ID: inv1@192.0.2.100\n"
+		"CSeq: 1 INVITE\n"
+		"Content-Length: 0\n\n";
+	cr_assert_eq(fxp_rx(inv, FX_UAC), SPL_SIPMSG_REJECT);
+	cr_assert_eq(fx.nsent, 1);
+	cr_assert(strncmp(fxp_text(0), "SIP/2.0 400 ", 12) == 0, "%s", fxp_text(0));
+}
+
 Test(proxy_validate, unknown_scheme_416)
 {
 	fxp_rx(fxp_invite("mailto:bob@example.com", 1, NULL), FX_UAC);

@@ -401,3 +401,52 @@ Test(registrar_auth, credentials_file_loader)
 	cr_assert_null(spl_auth_creds_load("/nonexistent/creds", &bad));
 	cr_assert_eq(errno, ENOENT);
 }
+
+/* Without an explicit algorithm list, the challenge offers only what the
+ * credentials can verify: a SHA-256 challenge (taken first by RFC 8760
+ * clients) to users holding only an MD5 HA1 could never succeed. */
+static int challenge_lines_for(const char *creds_text, uint8_t want_algs, char *buf, size_t cap,
+			       struct spl_str *lines)
+{
+	unsigned bad;
+	struct spl_auth_creds *c = spl_auth_creds_parse(creds_text, strlen(creds_text), &bad);
+	cr_assert_not_null(c, "bad line %u", bad);
+	cr_assert_eq(spl_auth_creds_algorithms(c), want_algs);
+	static const struct spl_auth_rule rules[] = {
+		{ .domain = "*", .methods = SPL_AUTH_METHOD(SPL_SIP_METHOD_REGISTER) },
+	};
+	struct spl_auth_conf ac = { .creds = c, .secret = "0123456789abcdef0123456789abcdef",
+				    .rules = rules, .nrules = 1 };
+	struct spl_auth *a = spl_auth_create(&ac);
+	cr_assert_not_null(a);
+	struct spl_auth_result ar = { .realm_len = 11 };
+	memcpy(ar.realm, "example.com", 12);
+	int n = spl_auth_challenge(a, &ar, SPL_AUTH_WWW, T0, buf, (uint32_t)cap, lines, 4);
+	spl_auth_free(a);
+	spl_auth_creds_free(c);
+	return n;
+}
+
+Test(registrar_auth, challenge_offers_only_algorithms_the_credentials_hold)
+{
+	char md5[65], sha[65], text[512], buf[1024];
+	struct spl_str lines[4];
+	cr_assert_eq(spl_auth_ha1_hex(SPL_AUTH_ALG_MD5, "alice", "example.com", "secret", md5), 0);
+	cr_assert_eq(spl_auth_ha1_hex(SPL_AUTH_ALG_SHA256, "alice", "example.com", "secret", sha), 0);
+
+	snprintf(text, sizeof(text), "alice:example.com:%s\nbob:example.com:%s\n", md5, md5);
+	int n = challenge_lines_for(text, SPL_AUTH_ALG_MD5, buf, sizeof(buf), lines);
+	cr_assert_eq(n, 1);
+	cr_assert_not_null(memmem(lines[0].p, lines[0].len, "algorithm=MD5", 13));
+
+	snprintf(text, sizeof(text), "alice:example.com:%s\n", sha);
+	n = challenge_lines_for(text, SPL_AUTH_ALG_SHA256, buf, sizeof(buf), lines);
+	cr_assert_eq(n, 1);
+	cr_assert_not_null(memmem(lines[0].p, lines[0].len, "algorithm=SHA-256", 17));
+
+	snprintf(text, sizeof(text), "alice:example.com:%s\nalice:example.com:%s\n", md5, sha);
+	n = challenge_lines_for(text, SPL_AUTH_ALG_MD5 | SPL_AUTH_ALG_SHA256, buf, sizeof(buf), lines);
+	cr_assert_eq(n, 2);
+	cr_assert_not_null(memmem(lines[0].p, lines[0].len, "algorithm=SHA-256", 17));
+	cr_assert_not_null(memmem(lines[1].p, lines[1].len, "algorithm=MD5", 13));
+}
