@@ -100,7 +100,7 @@ void spl_config_defaults(struct spl_config *c)
 	c->max_branches = 8;
 	c->registrar = true;
 	c->max_contacts_per_aor = 10;
-	c->max_aors = 100000;
+	c->max_aors = 20000;
 	c->default_expires = 3600;
 	c->min_expires = 60;
 	c->max_expires = 7200;

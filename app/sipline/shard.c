@@ -196,8 +196,10 @@ fail:
 static int open_location(struct spl_app *app, uint64_t now, char *err, unsigned errlen)
 {
 	const struct spl_config *c = app->cfg;
+	/* 2 KiB per AOR record holds ~10 contacts with Path and Call-ID; the
+	 * pools are allocated and touched at start (doc/config.md: sizing). */
 	struct spl_location_conf lc = { .nshards = app->nshards, .max_aors = c->max_aors,
-					.max_bindings = c->max_contacts_per_aor };
+					.max_bindings = c->max_contacts_per_aor, .record_bytes = 2048 };
 	app->location = spl_location_create(&lc);
 	if (!app->location) {
 		snprintf(err, errlen, "location service: %s", strerror(errno));
