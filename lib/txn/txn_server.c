@@ -137,7 +137,10 @@ int spl_txn_server_respond(struct spl_txn_table *tbl, uint64_t handle, uint16_t 
 		if (t->state == SPL_TXN_STATE_ACCEPTED && status >= 200 && status < 300) {
 			/* The TU retransmits its 2xx through us (RFC 6026). */
 			txn_store(tbl, t, &b);
-			return txn_send_stored(tbl, t, now);
+			rc = txn_send_stored(tbl, t, now);
+			if (txn_alive(t, gen))
+				txn_release_buf(tbl, &t->sent);
+			return rc;
 		}
 		if (t->state != SPL_TXN_STATE_PROCEEDING) {
 			txn_release_buf(tbl, &b);
@@ -150,8 +153,13 @@ int spl_txn_server_respond(struct spl_txn_table *tbl, uint64_t handle, uint16_t 
 		if (status < 300) {
 			txn_set_state(tbl, t, SPL_TXN_STATE_ACCEPTED);
 			rc = txn_send_stored(tbl, t, now);
-			if (txn_alive(t, gen))
+			if (txn_alive(t, gen)) {
+				/* Accepted never resends (retransmitted INVITEs are
+				 * absorbed, 2xx retransmission is the TU's): give the
+				 * bytes back now rather than holding them 64*T1. */
+				txn_release_buf(tbl, &t->sent);
 				linger(tbl, t, SPL_TXN_TIMER_L, 64 * tbl->t1, now);
+			}
 			return rc;
 		}
 		txn_set_state(tbl, t, SPL_TXN_STATE_COMPLETED);

@@ -118,6 +118,7 @@ Test(txn_server_invite, ok_2xx_enters_accepted_absorbs_invites_sends_tu_2xx_unti
 	fx_run_to(1 * SEC);
 	cr_assert_eq(fx_respond(h, 200, "a6c85cf"), 0);
 	cr_assert_eq(spl_txn_state(fx.tbl, h), SPL_TXN_STATE_ACCEPTED);
+	cr_assert_null(spl_txn_sent(fx.tbl, h), "Accepted never resends: the 2xx bytes are released at once");
 	fx_run_to(2 * SEC);
 	cr_assert_eq(fx.nsent, 2, "the layer never retransmits a 2xx itself");
 	cr_assert_eq(fx_rx_req(&invite, &udp), SPL_TXN_RX_ABSORBED);
