@@ -43,20 +43,53 @@ int spl_sip_uint_parse(const char *p, uint32_t len, uint32_t max, uint32_t *out)
 
 int spl_sip_cseq_parse(const char *p, uint32_t len, struct spl_sip_cseq *c)
 {
+	return sip_cseq_parse_in(p, len, c, p);
+}
+
+int sip_cseq_parse_in(const char *p, uint32_t len, struct spl_sip_cseq *c, const char *lim)
+{
 	const char *end = p + len;
+
+	/* The usual "DIGITS SP Method", nothing else: read once. Nine digits
+	 * cannot overflow; anything longer or spaced differently goes on. */
+	if (len >= 3 && sip_is_digit(*p)) {
+		const char *q = p;
+		uint32_t v = 0;
+		const char *const q9 = end - p > 9 ? p + 9 : end;
+		while (q < q9 && sip_is_digit(*q)) {
+			v = v * 10 + (uint32_t)(*q - '0');
+			q++;
+		}
+		if (q < end && *q == ' ') {
+			const char *m = q + 1;
+			const char *t = sip_span(m, end, lim, &sip_nib_token);
+			if (t == end && t > m) {
+				c->num = v;
+				c->method = sip_str(m, t);
+				c->method_id = (uint8_t)spl_sip_method_lookup(m, (uint32_t)(t - m));
+				return 0;
+			}
+		}
+	}
 
 	*c = (struct spl_sip_cseq){ 0 };
 	p = sip_skip_lws(p, end);
 	end = sip_rtrim_lws(p, end);
 	const char *d = p;
-	while (p < end && sip_is_digit(*p))
+	uint64_t v = 0;
+	while (p < end && sip_is_digit(*p)) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT32_MAX)
+			return -1;
 		p++;
-	if (digits_value(d, p, UINT32_MAX, &c->num) != 0)
+	}
+	if (p == d)
 		return -1;
+	c->num = (uint32_t)v;
 	const char *m = sip_skip_lws(p, end);
 	if (m == p)
 		return -1;   /* CSeq = 1*DIGIT LWS Method */
-	p = token_end(m, end);
+	p = sip_span(m, end, lim, &sip_nib_token);
 	if (p == m || p != end)
 		return -1;
 	c->method = sip_str(m, p);

@@ -120,7 +120,7 @@ int spl_sip_ip6_parse(const char *p, const char *end, uint8_t out[16])
  * with inner '-', and the top label starts with a letter, which is what
  * tells "1.2.3.400" (bad IPv4) apart from a name.
  */
-static int hostname_check(const char *p, const char *end)
+int spl_sip_hostname_check(const char *p, const char *end)
 {
 	const char *label = p;
 	const char *last_label = p;
@@ -168,8 +168,63 @@ int spl_sip_host_parse(const char *p, uint32_t len, struct spl_sip_host *h)
 		return 0;
 	}
 	memset(h->ip, 0, 4);
-	if (hostname_check(p, end) != 0)
+	if (spl_sip_hostname_check(p, end) != 0)
 		return -1;
 	h->kind = SPL_SIP_HOST_NAME;
 	return 0;
+}
+
+#ifdef SIP_SIMD
+int sip_ip4_from_dots(const char *p, uint32_t n, uint32_t dot, uint8_t out[4])
+{
+	if (__builtin_popcount(dot) != 3)
+		return -1;
+	uint32_t s = 0;
+	for (int part = 0; part < 4; part++) {
+		uint32_t e = part < 3 ? (uint32_t)__builtin_ctz(dot) : n;
+		uint32_t len = e - s;
+		const unsigned char *d = (const unsigned char *)p + s;
+		unsigned v;
+		if (len == 1)
+			v = d[0] - '0';
+		else if (len == 2)
+			v = (d[0] - '0') * 10u + (d[1] - '0');
+		else if (len == 3)
+			v = (d[0] - '0') * 100u + (d[1] - '0') * 10u + (d[2] - '0');
+		else
+			return -1;
+		if (v > 255)
+			return -1;
+		out[part] = (uint8_t)v;
+		dot &= dot - 1;
+		s = e + 1;
+	}
+	return 0;
+}
+#endif
+
+const char *sip_host_run(const char *p, const char *end, const char *lim,
+			 struct spl_sip_host *h, bool *ok)
+{
+#ifdef SIP_SIMD
+	if (end - lim >= 16 && p < end) {
+		struct sip_win w;
+		sip_win32(p, end, &w);
+		if ((uint32_t)w.host != 0) {
+			uint32_t n = (uint32_t)__builtin_ctzll(w.host);
+			*ok = sip_host_judge(p, n, (uint32_t)w.dot, (uint32_t)w.dash, (uint32_t)w.digit, h);
+			return p + n;
+		}
+		/* 32 host bytes and more: rare */
+	}
+#endif
+	const char *e = sip_span(p, end, lim, &sip_nib_host);
+	uint32_t n = (uint32_t)(e - p);
+	*ok = n > 0 && spl_sip_host_parse(p, n, h) == 0;
+	if (n == 0) {
+		h->text = (struct spl_str){ p, 0 };
+		h->kind = SPL_SIP_HOST_NONE;
+		memset(h->ip, 0, sizeof(h->ip));
+	}
+	return e;
 }

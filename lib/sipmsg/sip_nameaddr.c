@@ -145,9 +145,123 @@ static const char *element_end(const char *p, const char *end)
 	return p;
 }
 
-int spl_sip_nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na)
+/*
+ * The fast path: one element in the shapes headers nearly always have,
+ *   ["quoted" SP* / token *(SP token) SP*] "<" URI ">" *(";" param)
+ *   or URI *(";" param), with single-byte separators,
+ * read left to right once, the URI by sip_uri_fast(). It returns the
+ * element's end (its ',' or the list end) with *na filled as the full
+ * grammar would fill it, or NULL to hand the element over unchanged:
+ * any LWS other than SP runs in the display name, folds, quoted or
+ * unusual parameter values, "*", and whatever sip_uri_fast() declines.
+ */
+static inline __attribute__((always_inline)) const char *
+nameaddr_fast(const char *p, const char *end, const char *lim, struct spl_sip_nameaddr *na)
 {
-	memset(na, 0, sizeof(*na));
+	const char *q = p;
+
+	if (*p == '"') {
+		q = sip_span(p + 1, end, lim, &sip_nib_qdtext);
+		if (q < end && *q == '"')
+			q++;
+		else if ((q = spl_sip_quoted_end(p, end)) == NULL)
+			return NULL;
+		na->display = sip_str(p, q);
+		while (q < end && *q == ' ')
+			q++;
+		if (q >= end || *q != '<')
+			return NULL;
+	} else if (*p != '<') {
+		const char *de = p;
+		for (;;) {
+			const char *t = sip_span(q, end, lim, &sip_nib_token);
+			if (t > q)
+				de = t;
+			q = t;
+			if (q < end && *q == ' ') {
+				while (q < end && *q == ' ')
+					q++;
+				continue;
+			}
+			break;
+		}
+		if (q < end && *q == '<') {
+			if (de > p)
+				na->display = sip_str(p, de);
+		} else if (q < end && (sip_is_ws(*q) || *q == '\r' || *q == '\n')) {
+			return NULL;
+		} else {
+			q = NULL;   /* no '<': an addr-spec */
+		}
+	}
+
+	const char *after;
+	if (q != NULL) {
+		const char *u = q + 1;
+		const char *ra = sip_uri_fast(u, end, lim, &na->uri, SIP_URI_ANGLE);
+		if (ra == NULL)
+			return NULL;
+		na->angle = true;
+		na->uri_str = sip_str(u, ra);
+		after = ra + 1;
+	} else {
+		if (*p == '*')
+			return NULL;
+		after = sip_uri_fast(p, end, lim, &na->uri, SIP_URI_ADDRSPEC);
+		if (after == NULL)
+			return NULL;
+		na->uri_str = sip_str(p, after);
+	}
+
+	if (after < end && *after == ';') {
+		const char *ps = ++after;
+		q = ps;
+		for (;;) {
+			const char *n = q;
+			q = sip_span(q, end, lim, &sip_nib_token);
+			if (q == n)
+				return NULL;
+			const uint32_t nl = (uint32_t)(q - n);
+			struct spl_str val = SPL_STR_NULL;
+			if (q < end && *q == '=') {
+				const char *v = ++q;
+				q = sip_span(q, end, lim, &sip_nib_pvalue);
+				if (q == v || *v == '=')
+					return NULL;
+				val = sip_str(v, q);
+			}
+			/* tag, q, expires: letters only, so OR-ing 0x20 folds case exactly */
+			struct spl_str *dst = NULL;
+			if (nl == 3 && sip_ld2_lc(n) == ('t' | 'a' << 8) && (n[2] | 0x20) == 'g')
+				dst = &na->tag;
+			else if (nl == 1 && (n[0] | 0x20) == 'q')
+				dst = &na->q;
+			else if (nl == 7 && sip_ld4_lc(n) == ('e' | 'x' << 8 | 'p' << 16 | (uint32_t)'i' << 24) &&
+				 sip_ld4_lc(n + 3) == ('i' | 'r' << 8 | 'e' << 16 | (uint32_t)'s' << 24))
+				dst = &na->expires;
+			if (dst != NULL && dst->p == NULL) {
+				if (val.p == NULL)
+					return NULL;
+				*dst = val;
+			}
+			if (q < end && *q == ';') {
+				q++;
+				continue;
+			}
+			break;
+		}
+		na->params = sip_str(ps, q);
+		after = q;
+	}
+	if (after < end && *after != ',')
+		return NULL;
+	na->raw = sip_str(p, after);
+	return after;
+}
+
+static int nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na, const char *lim)
+{
+	SIP_ZERO(na);
 	if (rest->p == NULL)
 		return 0;
 	const char *p = rest->p, *end = p + rest->len;
@@ -157,7 +271,11 @@ int spl_sip_nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na)
 		*rest = (struct spl_str){ end, 0 };
 		return 0;
 	}
-	const char *e = element_end(p, end);
+	const char *e = nameaddr_fast(p, end, lim, na);
+	if (e != NULL)
+		goto tail;
+	memset(na, 0, sizeof(*na));
+	e = element_end(p, end);
 	if (e == NULL)
 		return -1;
 	const char *ve = sip_rtrim_lws(p, e);
@@ -165,6 +283,7 @@ int spl_sip_nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na)
 		return -1;   /* empty element: ",," or a leading ',' */
 	if (nameaddr_value(p, ve, na) != 0)
 		return -1;
+tail:
 	if (e < end) {
 		e = sip_skip_lws(e + 1, end);
 		if (e >= end || *e == ',')
@@ -172,6 +291,16 @@ int spl_sip_nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na)
 	}
 	*rest = sip_str(e, end);
 	return 1;
+}
+
+int spl_sip_nameaddr_next(struct spl_str *rest, struct spl_sip_nameaddr *na)
+{
+	return nameaddr_next(rest, na, rest->p);
+}
+
+int sip_nameaddr_next_in(struct spl_str *rest, struct spl_sip_nameaddr *na, const char *lim)
+{
+	return nameaddr_next(rest, na, lim);
 }
 
 int spl_sip_nameaddr_parse(const char *p, uint32_t len, struct spl_sip_nameaddr *na)

@@ -202,7 +202,22 @@ static int parse_tel(struct spl_sip_uri *u, const char *p, const char *end)
 	return 0;
 }
 
+int sip_uri_parse_in(const char *p, uint32_t len, struct spl_sip_uri *u, const char *lim)
+{
+	if (p != NULL && len != 0) {
+		SIP_ZERO(u);
+		if (sip_uri_fast(p, p + len, lim, u, SIP_URI_PLAIN) != NULL)
+			return 0;
+	}
+	return sip_uri_parse_full(p, len, u);
+}
+
 int spl_sip_uri_parse(const char *p, uint32_t len, struct spl_sip_uri *u)
+{
+	return sip_uri_parse_in(p, len, u, p);
+}
+
+int sip_uri_parse_full(const char *p, uint32_t len, struct spl_sip_uri *u)
 {
 	memset(u, 0, sizeof(*u));
 	if (p == NULL || len == 0)

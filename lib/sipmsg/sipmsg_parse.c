@@ -8,6 +8,16 @@
 
 static uint32_t bit_index(uint32_t bit) { return (uint32_t)__builtin_ctz(bit); }
 
+/*
+ * How far back the grammars' 16-byte loads may start for a slice of m: the
+ * datagram start, for slices inside it (all of them after a scan), else
+ * the slice itself.
+ */
+static inline const char *msg_lim(const struct spl_sipmsg *m, const char *p)
+{
+	return (p >= m->buf && p <= m->buf + m->buf_len) ? m->buf : p;
+}
+
 /* Exactly one line and one value for single-value headers (RFC 4475 §3.3.8). */
 static enum spl_sipmsg_err single(const struct spl_sipmsg *m, enum spl_sip_hdr_id id,
 				  enum spl_sipmsg_err missing, enum spl_sipmsg_err multi,
@@ -34,11 +44,13 @@ static enum spl_sipmsg_err parse_vias(struct spl_sipmsg *m)
 			return SPL_SIPMSG_E_BAD_VIA;
 		for (;;) {
 			struct spl_sip_via *v = n < SPL_SIPMSG_MAX_VIAS ? &m->vias[n] : &spare;
-			rc = spl_sip_via_next(&rest, v);
+			rc = sip_via_next_in(&rest, v, msg_lim(m, rest.p));
 			if (rc <= 0)
 				break;
 			v->hdr = (uint8_t)i;
 			n++;
+			if (rest.len == 0)
+				break;   /* what a further call would say (rc stays 1) */
 		}
 		if (rc < 0)
 			return SPL_SIPMSG_E_BAD_VIA;
@@ -56,7 +68,9 @@ static enum spl_sipmsg_err parse_addr(struct spl_sipmsg *m, enum spl_sip_hdr_id 
 	enum spl_sipmsg_err e = single(m, id, missing, multi, &h);
 	if (e)
 		return e;
-	if (spl_sip_nameaddr_parse(h->value.p, h->value.len, na) != 0)
+	/* spl_sip_nameaddr_parse(), with loads allowed back to the buffer start */
+	struct spl_str rest = h->value;
+	if (rest.p == NULL || sip_nameaddr_next_in(&rest, na, msg_lim(m, rest.p)) != 1 || rest.len != 0)
 		return bad;
 	return SPL_SIPMSG_E_NONE;
 }
@@ -69,21 +83,20 @@ static enum spl_sipmsg_err parse_callid(struct spl_sipmsg *m)
 				       SPL_SIPMSG_E_MULTI_CALLID, &h);
 	if (e)
 		return e;
+	/* one or two non-empty words, '@' between them */
 	const char *p = h->value.p, *end = p + h->value.len;
-	uint32_t at = 0, word = 0;
-	for (; p < end; p++) {
-		if (*p == '@') {
-			if (word == 0 || ++at > 1)
-				return SPL_SIPMSG_E_BAD_CALLID;
-			word = 0;
-		} else if (sip_is((unsigned char)*p, SIP_C_WORD)) {
-			word++;
-		} else {
-			return SPL_SIPMSG_E_BAD_CALLID;
-		}
-	}
-	if (word == 0)
+	const char *const lim = msg_lim(m, p);
+	const char *w = sip_span(p, end, lim, &sip_nib_word);
+	if (w == p)
 		return SPL_SIPMSG_E_BAD_CALLID;
+	if (w < end) {
+		if (*w != '@')
+			return SPL_SIPMSG_E_BAD_CALLID;
+		p = w + 1;
+		w = sip_span(p, end, lim, &sip_nib_word);
+		if (w == p || w != end)
+			return SPL_SIPMSG_E_BAD_CALLID;
+	}
 	m->call_id = h->value;
 	return SPL_SIPMSG_E_NONE;
 }
@@ -95,7 +108,7 @@ static enum spl_sipmsg_err parse_cseq(struct spl_sipmsg *m)
 				       SPL_SIPMSG_E_MULTI_CSEQ, &h);
 	if (e)
 		return e;
-	if (spl_sip_cseq_parse(h->value.p, h->value.len, &m->cseq) != 0)
+	if (sip_cseq_parse_in(h->value.p, h->value.len, &m->cseq, msg_lim(m, h->value.p)) != 0)
 		return SPL_SIPMSG_E_BAD_CSEQ;
 	return SPL_SIPMSG_E_NONE;
 }
@@ -108,9 +121,19 @@ static enum spl_sipmsg_err parse_maxfwd(struct spl_sipmsg *m)
 	if (m->count[SPL_SIP_HDR_MAX_FORWARDS] > 1)
 		return SPL_SIPMSG_E_MULTI_MAXFWD;
 	const struct spl_sip_hdr *h = &m->hdrs[m->first[SPL_SIP_HDR_MAX_FORWARDS]];
+	const char *d = h->value.p;
 	uint32_t v;
-	if (spl_sip_uint_parse(h->value.p, h->value.len, 255, &v) != 0)
+	if (h->value.len - 1u < 3u && sip_is_digit(d[0]) &&
+	    (h->value.len < 2 || sip_is_digit(d[1])) && (h->value.len < 3 || sip_is_digit(d[2]))) {
+		/* 1-3 digits and nothing else, the usual "70" */
+		v = (uint32_t)(d[0] - '0');
+		for (uint32_t i = 1; i < h->value.len; i++)
+			v = v * 10 + (uint32_t)(d[i] - '0');
+		if (v > 255)
+			return SPL_SIPMSG_E_BAD_MAXFWD;
+	} else if (spl_sip_uint_parse(h->value.p, h->value.len, 255, &v) != 0) {
 		return SPL_SIPMSG_E_BAD_MAXFWD;
+	}
 	m->max_forwards = (int16_t)v;
 	return SPL_SIPMSG_E_NONE;
 }
@@ -147,11 +170,13 @@ static int parse_list(const struct spl_sipmsg *m, enum spl_sip_hdr_id id,
 			return -1;
 		for (;;) {
 			struct spl_sip_nameaddr *na = (n == 0 && first) ? first : &tmp;
-			rc = spl_sip_nameaddr_next(&rest, na);
+			rc = sip_nameaddr_next_in(&rest, na, msg_lim(m, rest.p));
 			if (rc <= 0)
 				break;
 			s += na->star;
 			n++;
+			if (rest.len == 0)
+				break;   /* what a further call would say (rc stays 1) */
 		}
 		if (rc < 0)
 			return -1;
@@ -190,7 +215,7 @@ static enum spl_sipmsg_err parse_part(struct spl_sipmsg *m, uint32_t bit)
 	case SPL_SIPMSG_P_RURI:
 		if (!m->request)
 			return SPL_SIPMSG_E_NONE;
-		if (spl_sip_uri_parse(m->ruri.p, m->ruri.len, &m->ruri_uri) != 0)
+		if (sip_uri_parse_in(m->ruri.p, m->ruri.len, &m->ruri_uri, msg_lim(m, m->ruri.p)) != 0)
 			return SPL_SIPMSG_E_BAD_RURI;
 		/* RFC 4475 §3.1.2.11: headers in a Request-URI must never be
 		 * forwarded or turned into real headers; we refuse them. */
@@ -226,14 +251,30 @@ enum spl_sipmsg_err spl_sipmsg_parse(struct spl_sipmsg *m, uint32_t what)
 {
 	enum spl_sipmsg_err first_err = SPL_SIPMSG_E_NONE;
 	uint32_t todo = what & ~m->parsed & SPL_SIPMSG_P_PROXY;
-	while (todo) {
-		uint32_t bit = todo & -todo;
-		todo &= ~bit;
-		enum spl_sipmsg_err e = parse_part(m, bit);
-		m->parsed |= bit;
-		m->err_by_part[bit_index(bit)] = (uint8_t)e;
-		if (e)
-			m->parse_failed |= bit;
+	if (todo) {
+		/* The parts are independent; one test per part instead of a
+		 * dispatch loop (a proxy asks for all of them at once). */
+		uint32_t failed = 0;
+#define PART(bit)                                                              \
+		if (todo & (bit)) {                                            \
+			enum spl_sipmsg_err e = parse_part(m, (bit));          \
+			m->err_by_part[__builtin_ctz(bit)] = (uint8_t)e;       \
+			if (e)                                                 \
+				failed |= (bit);                               \
+		}
+		PART(SPL_SIPMSG_P_RURI)
+		PART(SPL_SIPMSG_P_VIA)
+		PART(SPL_SIPMSG_P_FROM)
+		PART(SPL_SIPMSG_P_TO)
+		PART(SPL_SIPMSG_P_CALLID)
+		PART(SPL_SIPMSG_P_CSEQ)
+		PART(SPL_SIPMSG_P_MAXFWD)
+		PART(SPL_SIPMSG_P_EXPIRES)
+		PART(SPL_SIPMSG_P_CONTACT)
+		PART(SPL_SIPMSG_P_ROUTE)
+#undef PART
+		m->parsed |= todo;
+		m->parse_failed |= failed;
 	}
 	/* Report the first failure among the asked parts, cached or not, in
 	 * bit order so the verdict does not depend on call history. */

@@ -41,6 +41,74 @@ const uint16_t spl_sip_cclass[256] = {
 	CC64(0), CC64(64), CC64(128), CC64(192),
 };
 
+/* Nibble tables (see struct sip_nib), also computed from the ABNF sets. */
+#define NIB_LO1(P, l) ((uint8_t)(                                                  \
+	(P(0x20 + (l)) ? 1 : 0) | (P(0x30 + (l)) ? 2 : 0) | (P(0x40 + (l)) ? 4 : 0) | \
+	(P(0x50 + (l)) ? 8 : 0) | (P(0x60 + (l)) ? 16 : 0) | (P(0x70 + (l)) ? 32 : 0) | \
+	(P(0x80 + (l)) ? 64 : 0) | (P(l) ? 128 : 0)))
+#define NIB_LO4(P, l) NIB_LO1(P, l), NIB_LO1(P, (l) + 1), NIB_LO1(P, (l) + 2), NIB_LO1(P, (l) + 3)
+#define NIB(P, bit) { { NIB_LO4(P, 0), NIB_LO4(P, 4), NIB_LO4(P, 8), NIB_LO4(P, 12) }, \
+		      { 128, 0, 1, 2, 4, 8, 16, 32, 64, 64, 64, 64, 64, 64, 64, 64 }, (bit) }
+
+#define P_TOKEN(c) (CC_ALNUM(c) || CC_IN(c, "-.!%*_+`'~"))
+#define P_HOST(c) (CC_ALNUM(c) || (c) == '-' || (c) == '.')
+#define P_USER(c) (CC_ALNUM(c) || CC_IN(c, CC_MARK) || CC_IN(c, "&=+$,"))
+#define P_UPARAM(c) (CC_ALNUM(c) || CC_IN(c, CC_MARK) || CC_IN(c, "[]/:&+$"))
+#define P_UVALUE(c) (P_UPARAM(c) || (c) == '=')
+#define P_PVALUE(c) (P_TOKEN(c) || CC_IN(c, CC_MARK) || CC_IN(c, "[]/:&+$?="))
+#define P_WORD(c) (CC_ALNUM(c) || CC_IN(c, "-.!%*_+`'~()<>:\\\"/[]?{}"))
+#define P_QDTEXT(c) ((((c) >= 0x20 && (c) != 0x7f) || (c) == '\t') && (c) != '"' && (c) != '\\')
+
+const struct sip_nib sip_nib_token = NIB(P_TOKEN, 1);
+const struct sip_nib sip_nib_host = NIB(P_HOST, 2);
+const struct sip_nib sip_nib_user = NIB(P_USER, 4);
+const struct sip_nib sip_nib_uparam = NIB(P_UPARAM, 8);
+const struct sip_nib sip_nib_uvalue = NIB(P_UVALUE, 16);
+const struct sip_nib sip_nib_pvalue = NIB(P_PVALUE, 32);
+const struct sip_nib sip_nib_word = NIB(P_WORD, 64);
+const struct sip_nib sip_nib_qdtext = NIB(P_QDTEXT, 128);
+
+/*
+ * Host bytes by kind, one bit each, in a single nibble-table pair: each
+ * kind is a product of a set of low nibbles and a set of high nibbles,
+ * so LO[c & 15] & HI[c >> 4] has exactly the kinds byte c belongs to.
+ */
+#define HK_IN(c, b) (                                                          \
+	(b) == 0 ? CC_DIGIT(c) :                                               \
+	(b) == 1 ? (c) == '.' :                                                \
+	(b) == 2 ? (c) == '-' :                                                \
+	(b) == 3 ? ((c) >= 'A' && (c) <= 'O') :                                \
+	(b) == 4 ? ((c) >= 'P' && (c) <= 'Z') :                                \
+	(b) == 5 ? ((c) >= 'a' && (c) <= 'o') :                                \
+	(b) == 6 ? ((c) >= 'p' && (c) <= 'z') : (c) == '@')
+/* bit b is in LO[l] when some high nibble h gives a member (h << 4 | l) */
+#define HK_LOB(l, b) ((HK_IN(0x20 + (l), b) || HK_IN(0x30 + (l), b) || HK_IN(0x40 + (l), b) || \
+		       HK_IN(0x50 + (l), b) || HK_IN(0x60 + (l), b) || HK_IN(0x70 + (l), b)) ? 1 << (b) : 0)
+#define HK_HIB(h, b) ((HK_IN(((h) << 4) + 0, b) || HK_IN(((h) << 4) + 1, b) || HK_IN(((h) << 4) + 2, b) ||   \
+		       HK_IN(((h) << 4) + 3, b) || HK_IN(((h) << 4) + 4, b) || HK_IN(((h) << 4) + 5, b) ||   \
+		       HK_IN(((h) << 4) + 6, b) || HK_IN(((h) << 4) + 7, b) || HK_IN(((h) << 4) + 8, b) ||   \
+		       HK_IN(((h) << 4) + 9, b) || HK_IN(((h) << 4) + 10, b) || HK_IN(((h) << 4) + 11, b) || \
+		       HK_IN(((h) << 4) + 12, b) || HK_IN(((h) << 4) + 13, b) || HK_IN(((h) << 4) + 14, b) || \
+		       HK_IN(((h) << 4) + 15, b)) ? 1 << (b) : 0)
+#define HK_LO(l) ((uint8_t)(HK_LOB(l, 0) | HK_LOB(l, 1) | HK_LOB(l, 2) | HK_LOB(l, 3) | \
+			    HK_LOB(l, 4) | HK_LOB(l, 5) | HK_LOB(l, 6) | HK_LOB(l, 7)))
+#define HK_HI(h) ((uint8_t)(HK_HIB(h, 0) | HK_HIB(h, 1) | HK_HIB(h, 2) | HK_HIB(h, 3) | \
+			    HK_HIB(h, 4) | HK_HIB(h, 5) | HK_HIB(h, 6) | HK_HIB(h, 7)))
+#define HK_4(M, x) M(x), M((x) + 1), M((x) + 2), M((x) + 3)
+const struct sip_nib sip_nib_hostkind = {
+	{ HK_4(HK_LO, 0), HK_4(HK_LO, 4), HK_4(HK_LO, 8), HK_4(HK_LO, 12) },
+	{ HK_4(HK_HI, 0), HK_4(HK_HI, 4), HK_4(HK_HI, 8), HK_4(HK_HI, 12) },
+	0,
+};
+
+#define SET8(c) ((uint8_t)((P_TOKEN(c) ? 1 : 0) | (P_HOST(c) ? 2 : 0) | (P_USER(c) ? 4 : 0) |   \
+			   (P_UPARAM(c) ? 8 : 0) | (P_UVALUE(c) ? 16 : 0) | (P_PVALUE(c) ? 32 : 0) | \
+			   (P_WORD(c) ? 64 : 0) | (P_QDTEXT(c) ? 128 : 0)))
+#define SET8_4(c) SET8(c), SET8((c) + 1), SET8((c) + 2), SET8((c) + 3)
+#define SET8_16(c) SET8_4(c), SET8_4((c) + 4), SET8_4((c) + 8), SET8_4((c) + 12)
+#define SET8_64(c) SET8_16(c), SET8_16((c) + 16), SET8_16((c) + 32), SET8_16((c) + 48)
+const uint8_t sip_set8[256] = { SET8_64(0), SET8_64(64), SET8_64(128), SET8_64(192) };
+
 /* ------------------------------------------------------------------ */
 /* Slices */
 
@@ -93,53 +161,17 @@ static const char hdr_compact[SPL_SIP_HDR__COUNT] = {
 };
 
 /*
- * Long names are found through a 256-slot table keyed by a hash of the
- * length and four letters (first, second, middle, last: "Refer-To" and
- * "Reply-To" differ only in the middle). The multipliers were searched so
- * that every name in the .def file gets its own slot, making a lookup one
- * hash, one load and one compare; linear probing stays as the fallback
- * should a new name collide. The .def file is an X-macro list, which the
- * compiler cannot sort into slots, so the table is filled once at load
- * time by a constructor; compact forms index a 26-entry array directly.
- */
-#define HDR_HASH_SIZE 256u
-static uint8_t hdr_hash[HDR_HASH_SIZE];   /* id, 0 (OTHER) = empty */
-static uint8_t hdr_by_compact[26];
-
-static inline uint32_t hdr_hash_key(const char *n, uint32_t len)
-{
-	uint32_t h = len * 0xa02au;
-	h ^= (uint32_t)(unsigned char)sip_lower(n[0]) * 0x10u;
-	h ^= (uint32_t)(unsigned char)sip_lower(n[1]) * 0x4fau;
-	h ^= (uint32_t)(unsigned char)sip_lower(n[len - 1]) * 0xa61u;
-	h ^= (uint32_t)(unsigned char)sip_lower(n[len / 2]) * 0xb57u;
-	return (h ^ (h >> 8)) & (HDR_HASH_SIZE - 1);
-}
-
-__attribute__((constructor)) static void hdr_tables_init(void)
-{
-	for (unsigned id = 1; id < SPL_SIP_HDR__COUNT; id++) {
-		uint32_t h = hdr_hash_key(hdr_names[id], hdr_name_len[id]);
-		while (hdr_hash[h] != 0)
-			h = (h + 1) & (HDR_HASH_SIZE - 1);
-		hdr_hash[h] = (uint8_t)id;
-		if (hdr_compact[id] != 0)
-			hdr_by_compact[sip_lower(hdr_compact[id]) - 'a'] = (uint8_t)id;
-	}
-}
-
-/*
  * Name compare without a per-byte loop: OR-ing 0x20 into every byte lowers
  * ASCII letters and leaves '-' alone, and since known names hold only
  * letters and '-', no other input byte can alias one of theirs (the only
  * candidate, CR for '-', never occurs in a header name). Words overlap at
  * the tail so that nothing is read outside [name, name + len).
  */
-static inline uint64_t ld8(const char *p) { uint64_t w; memcpy(&w, p, 8); return w | 0x2020202020202020ull; }
-static inline uint32_t ld4(const char *p) { uint32_t w; memcpy(&w, p, 4); return w | 0x20202020u; }
-static inline uint16_t ld2(const char *p) { uint16_t w; memcpy(&w, p, 2); return (uint16_t)(w | 0x2020u); }
+#define ld8 sip_ld8_lc
+#define ld4 sip_ld4_lc
+#define ld2 sip_ld2_lc
 
-static bool name_ieq(const char *in, const char *lname, uint32_t len)
+__attribute__((noinline, cold)) static bool name_ieq(const char *in, const char *lname, uint32_t len)
 {
 	if (len >= 8) {
 		uint32_t i = 0;
@@ -153,7 +185,41 @@ static bool name_ieq(const char *in, const char *lname, uint32_t len)
 	return ld2(in) == ld2(lname) && ld2(in + len - 2) == ld2(lname + len - 2);
 }
 
-enum spl_sip_hdr_id spl_sip_hdr_lookup(const char *name, uint32_t len)
+/*
+ * Long names are found through a 256-slot table keyed by a hash of the
+ * length and two words of the lowered name: up to 8 bytes zero-padded,
+ * or the first and last 8 bytes, which between them cover every byte of
+ * a name up to 16 long. The same two words, kept per id, are the compare,
+ * so a lookup is two loads, two multiplies, one slot and two word
+ * compares; only names over 16 bytes compare their middle as well. The
+ * multipliers were searched so that every name in the .def file gets its
+ * own slot; linear probing stays as the fallback should a new name
+ * collide (sipmsg_priv.h has the inline first probe the scanner uses,
+ * sip_hdr_lookup_slow() the rest). The .def file is an X-macro list, which the compiler cannot
+ * sort into slots, so the table is filled once at load time by a
+ * constructor; compact forms index a 26-entry array directly.
+ */
+uint8_t sip_hdr_hash[SIP_HDR_HASH_SIZE];
+struct sip_hdr_key sip_hdr_keys[SPL_SIP_HDR__COUNT];
+static uint8_t hdr_by_compact[26];
+
+__attribute__((constructor)) static void hdr_tables_init(void)
+{
+	for (unsigned id = 1; id < SPL_SIP_HDR__COUNT; id++) {
+		struct sip_hdr_key *k = &sip_hdr_keys[id];
+		sip_hdr_key_of(hdr_names[id], hdr_name_len[id], &k->head, &k->tail);
+		k->len = hdr_name_len[id];
+		uint32_t h = sip_hdr_hash_of(k->head, k->tail, k->len);
+		while (sip_hdr_hash[h] != 0)
+			h = (h + 1) & (SIP_HDR_HASH_SIZE - 1);
+		sip_hdr_hash[h] = (uint8_t)id;
+		if (hdr_compact[id] != 0)
+			hdr_by_compact[sip_lower(hdr_compact[id]) - 'a'] = (uint8_t)id;
+	}
+}
+
+/* Everything but a known name of 2..16 bytes in its home slot. */
+enum spl_sip_hdr_id sip_hdr_lookup_slow(const char *name, uint32_t len)
 {
 	if (len == 1) {
 		unsigned c = (unsigned char)sip_lower(name[0]) - 'a';
@@ -161,15 +227,24 @@ enum spl_sip_hdr_id spl_sip_hdr_lookup(const char *name, uint32_t len)
 	}
 	if (len < 2 || len > 255)
 		return SPL_SIP_HDR_OTHER;
-	uint32_t h = hdr_hash_key(name, len);
+	uint64_t head, tail;
+	sip_hdr_key_of(name, len, &head, &tail);
+	uint32_t h = sip_hdr_hash_of(head, tail, len);
 	for (;;) {
-		unsigned id = hdr_hash[h];
+		unsigned id = sip_hdr_hash[h];
 		if (id == 0)
 			return SPL_SIP_HDR_OTHER;
-		if (hdr_name_len[id] == len && name_ieq(name, hdr_names[id], len))
+		const struct sip_hdr_key *k = &sip_hdr_keys[id];
+		if (k->len == len && k->head == head && k->tail == tail &&
+		    (len <= 16 || name_ieq(name, hdr_names[id], len)))
 			return (enum spl_sip_hdr_id)id;
-		h = (h + 1) & (HDR_HASH_SIZE - 1);
+		h = (h + 1) & (SIP_HDR_HASH_SIZE - 1);
 	}
+}
+
+enum spl_sip_hdr_id spl_sip_hdr_lookup(const char *name, uint32_t len)
+{
+	return sip_hdr_lookup(name, len);
 }
 
 const char *spl_sip_hdr_name(enum spl_sip_hdr_id id)
