@@ -197,6 +197,10 @@ static enum spl_sipmsg_err parse_contacts(struct spl_sipmsg *m)
 	 * checks Expires: 0, here we only refuse it mixed with addresses. */
 	if (stars && m->ncontacts > 1)
 		return SPL_SIPMSG_E_BAD_CONTACT;
+	/* The message struct is reused: with no Contact, the cache must not
+	 * show the previous message's first value. */
+	if (m->ncontacts == 0)
+		memset(&m->contact, 0, sizeof(m->contact));
 	return SPL_SIPMSG_E_NONE;
 }
 
@@ -204,6 +208,8 @@ static enum spl_sipmsg_err parse_routes(struct spl_sipmsg *m)
 {
 	if (parse_list(m, SPL_SIP_HDR_ROUTE, &m->route, &m->nroutes, NULL) != 0)
 		return SPL_SIPMSG_E_BAD_ROUTE;
+	if (m->nroutes == 0)
+		memset(&m->route, 0, sizeof(m->route));
 	if (parse_list(m, SPL_SIP_HDR_RECORD_ROUTE, NULL, NULL, NULL) != 0)
 		return SPL_SIPMSG_E_BAD_RECORD_ROUTE;
 	return SPL_SIPMSG_E_NONE;

@@ -237,3 +237,22 @@ Test(sipmsg_scan, header_table_long_and_compact)
 		}
 	}
 }
+
+/* A reused message struct must not show the previous message's Contact
+ * or Route when the new message has none. */
+Test(sipmsg_scan, reused_struct_forgets_contact_and_route)
+{
+	cr_assert_eq(scan("REGISTER sip:a.test SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+			  "Contact: *\r\nRoute: <sip:p.test;lr>\r\n\r\n"), SPL_SIPMSG_E_NONE);
+	cr_assert_eq(spl_sipmsg_parse(&m, SPL_SIPMSG_P_CONTACT | SPL_SIPMSG_P_ROUTE), SPL_SIPMSG_E_NONE);
+	cr_assert(m.contact.star);
+	cr_assert_not_null(m.route.uri_str.p);
+	cr_assert_eq(scan("OPTIONS sip:a.test SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK2\r\n\r\n"),
+		     SPL_SIPMSG_E_NONE);
+	cr_assert_eq(spl_sipmsg_parse(&m, SPL_SIPMSG_P_CONTACT | SPL_SIPMSG_P_ROUTE), SPL_SIPMSG_E_NONE);
+	cr_expect_eq(m.ncontacts, 0);
+	cr_expect(!m.contact.star);
+	cr_expect_null(m.contact.uri_str.p);
+	cr_expect_eq(m.nroutes, 0);
+	cr_expect_null(m.route.uri_str.p);
+}
