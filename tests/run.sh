@@ -5,18 +5,23 @@
 # fuzzes the SIP parser for a bounded time, and ends with one line
 # "N passed, N failed" counting individual test cases.
 #
-#   bash tests/run.sh [--no-deps] [--fuzz-seconds N]
+#   bash tests/run.sh [--no-deps] [--fuzz-seconds N] [--no-deploy]
+#
+# --no-deploy skips the container image and systemd unit checks
+# (docker/test.sh, deploy/test.sh: a few minutes, podman as root).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 deps=1
 fuzz_seconds=60
+deploy=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-deps) deps=0 ;;
 	--fuzz-seconds) fuzz_seconds=$2; shift ;;
-	*) echo "usage: bash tests/run.sh [--no-deps] [--fuzz-seconds N]" >&2; exit 2 ;;
+	--no-deploy) deploy=0 ;;
+	*) echo "usage: bash tests/run.sh [--no-deps] [--fuzz-seconds N] [--no-deploy]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -66,6 +71,14 @@ if bash "$ROOT/tests/fuzz/run.sh" "$fuzz_seconds"; then
 else
 	results+=("0 1")
 	status=1
+fi
+
+# The container image (podman, TAP demo call inside) and the systemd unit.
+if [ "$deploy" = 1 ]; then
+	echo "=== docker/test.sh"
+	if bash "$ROOT/docker/test.sh"; then results+=("1 0"); else results+=("0 1"); status=1; fi
+	echo "=== deploy/test.sh"
+	if bash "$ROOT/deploy/test.sh" --no-deps; then results+=("1 0"); else results+=("0 1"); status=1; fi
 fi
 
 passed=0
