@@ -386,7 +386,14 @@ static void run_line(struct spl_ctl *ctl, struct client *c, char *line)
 /* ---------------------------------------------------------------- */
 /* Sockets                                                           */
 
-static bool peer_allowed(struct spl_ctl *ctl, uid_t uid, gid_t gid)
+/*
+ * Root, our own uid, or a process holding the configured group. The
+ * groups are the peer process's own (SO_PEERGROUPS, as the kernel saw them
+ * at connect), so a group gained with sg/newgrp or dropped by setgroups
+ * counts as it really is; /etc/group is only the fallback on kernels
+ * without SO_PEERGROUPS.
+ */
+static bool peer_allowed(struct spl_ctl *ctl, int fd, uid_t uid, gid_t gid)
 {
 	if (uid == 0 || uid == geteuid())
 		return true;
@@ -394,12 +401,21 @@ static bool peer_allowed(struct spl_ctl *ctl, uid_t uid, gid_t gid)
 		return false;
 	if (gid == ctl->group)
 		return true;
-	/* Supplementary groups of the peer's user. */
+	gid_t groups[256];
+#ifdef SO_PEERGROUPS
+	socklen_t glen = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
+		for (socklen_t i = 0; i < glen / sizeof(gid_t); i++)
+			if (groups[i] == ctl->group)
+				return true;
+		return false;
+	}
+#endif
+	(void)fd;
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
-	gid_t groups[256];
 	int ng = 256;
 	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ng) < 0)
 		return false;
@@ -420,7 +436,7 @@ static void accept_client(struct spl_ctl *ctl)
 		close(fd);
 		return;
 	}
-	if (!peer_allowed(ctl, cred.uid, cred.gid)) {
+	if (!peer_allowed(ctl, fd, cred.uid, cred.gid)) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "permission denied: uid %u is not root and not in group '%s'\n",
 			 (unsigned)cred.uid, ctl->has_group ? ctl->group_name : "(none configured)");

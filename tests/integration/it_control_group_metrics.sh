@@ -2,7 +2,8 @@
 # The control socket: with control.group set, a peer that is not root and
 # not in the group is refused with a message naming the group (even when
 # the socket file's mode lets it connect); a peer whose group is that
-# group (primary, or by membership in /etc/group) is served. "metrics"
+# group (primary or supplementary, as the kernel reports the peer's
+# groups) is served; one that dropped it is refused. "metrics"
 # is valid Prometheus text exposition. A clean shutdown exits 0.
 . "$(dirname "$0")/lib.sh"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
@@ -36,6 +37,11 @@ out=$(as_user "$GID" "$SPL_CTL" --socket "$SOCK" version 2>&1); rc=$?
 check_eq "primary group $GRP served (exit status)" "$rc" 0
 grep -q '^version:' <<<"$out" && pass "served: $(head -1 <<<"$out")" || fail "group member got: $out"
 
+# A process that holds the group as a supplementary group is served,
+# whether or not /etc/group lists its user (SO_PEERGROUPS).
+out=$(setpriv --reuid=65534 --regid=65534 --groups "$GID" "$SPL_CTL" --socket "$SOCK" uptime 2>&1); rc=$?
+check_eq "supplementary group held by the process served (exit status)" "$rc" 0
+
 # Membership through /etc/group (supplementary group of a user).
 if command -v useradd >/dev/null; then
 	USR=splitu$$
@@ -43,6 +49,10 @@ if command -v useradd >/dev/null; then
 		at_exit "userdel $USR"
 		out=$(setpriv --reuid="$USR" --regid=65534 --init-groups "$SPL_CTL" --socket "$SOCK" uptime 2>&1); rc=$?
 		check_eq "member of $GRP by /etc/group served (exit status)" "$rc" 0
+		# The peer's own groups decide (SO_PEERGROUPS), not /etc/group:
+		# a member whose process dropped the group is refused.
+		setpriv --reuid="$USR" --regid=65534 --clear-groups "$SPL_CTL" --socket "$SOCK" uptime >/dev/null 2>&1; rc=$?
+		check_eq "member whose process dropped $GRP refused (exit status)" "$rc" 1
 	else
 		note "useradd failed: supplementary-group case not run"
 	fi
