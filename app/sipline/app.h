@@ -118,6 +118,7 @@ struct spl_shard {
 	struct rte_ring *req_in;      /* spl_shard_req from the control thread */
 	struct rte_ring *neigh_in;    /* ARP/ND answers other shards received (MP/SC) */
 	uint64_t tsc_hz;
+	uint64_t ns_per_tsc;          /* 10^9 / tsc_hz, 32.32 fixed point */
 	uint64_t ns_base_wall;        /* wall-clock ns at tsc_base */
 	uint64_t tsc_base;
 	atomic_bool draining;         /* set by the control thread */

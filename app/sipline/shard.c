@@ -292,6 +292,7 @@ int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 		s->app = app;
 		s->rx_queue = s->tx_queue = (uint16_t)i;
 		s->tsc_hz = app->tsc_hz;
+		s->ns_per_tsc = (uint64_t)(((unsigned __int128)1000000000u << 32) / app->tsc_hz);
 		s->tsc_base = app->start_tsc;
 		s->ns_base_wall = app->start_wall_ns;
 		app->shards[i++] = s;

@@ -33,10 +33,10 @@ int spl_worker_main(void *shard);
 /* Proxy hooks and transport for a shard (glue.c). */
 struct spl_proxy_conf;
 void spl_glue_fill(struct spl_shard *s, struct spl_proxy_conf *pc);
-/* Process one SIP datagram held in m (payload at off/len) on this shard. */
+/* Process one SIP datagram held in m on this shard; now: the turn's clock (ns). */
 struct spl_net_dgram;
 void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload, uint32_t len,
-		   uint8_t family, const uint8_t *src, uint16_t src_port, uint64_t tsc);
+		   uint8_t family, const uint8_t *src, uint16_t src_port, uint64_t now);
 
 /* TXN_LIST request, run on the shard (appctl.c). */
 struct spl_shard_req;

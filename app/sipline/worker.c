@@ -30,10 +30,12 @@
 #include "spl_sipmsg.h"
 #include "spl_timerwheel.h"
 
+/* A multiply, not a divide: ns_per_tsc is 10^9/hz in 32.32 fixed point
+ * (relative error < 10^-9, some µs per day of uptime). */
 uint64_t spl_shard_now_ns(const struct spl_shard *s, uint64_t tsc)
 {
 	uint64_t d = tsc - s->tsc_base;
-	return s->ns_base_wall + (uint64_t)(((unsigned __int128)d * 1000000000u) / s->tsc_hz);
+	return s->ns_base_wall + (uint64_t)(((unsigned __int128)d * s->ns_per_tsc) >> 32);
 }
 
 static void peer_from(struct spl_txn_peer *p, uint8_t family, const uint8_t *addr, uint16_t port)
@@ -72,14 +74,13 @@ static int owner_of(const struct spl_shard *s, const char *p, uint32_t len)
 }
 
 void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload, uint32_t len, uint8_t family,
-		   const uint8_t *src, uint16_t src_port, uint64_t tsc)
+		   const uint8_t *src, uint16_t src_port, uint64_t now)
 {
 	/* One message struct per worker: big (the header index), never on
 	 * the stack of a hot loop. */
 	static __thread struct spl_sipmsg msg;
 	struct spl_sipmsg_verdict v;
 	struct spl_txn_peer peer;
-	uint64_t now = spl_shard_now_ns(s, tsc);
 
 	s->stats.sip_in++;
 	peer_from(&peer, family, src, src_port);
@@ -98,11 +99,10 @@ void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload,
 }
 
 /* Control-socket work that must run here (see struct spl_shard_req). */
-static void serve_requests(struct spl_shard *s, uint64_t tsc)
+static void serve_requests(struct spl_shard *s, uint64_t now)
 {
 	struct spl_shard_req *r;
 	while (rte_ring_sc_dequeue(s->req_in, (void **)&r) == 0) {
-		uint64_t now = spl_shard_now_ns(s, tsc);
 		struct spl_str aor = { r->aor, (uint32_t)strlen(r->aor) };
 		struct spl_str contact = { r->contact[0] ? r->contact : NULL, (uint32_t)strlen(r->contact) };
 		switch (r->kind) {
@@ -129,7 +129,7 @@ static void serve_requests(struct spl_shard *s, uint64_t tsc)
 	}
 }
 
-static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_t tsc)
+static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_t now)
 {
 	int owner = owner_of(s, d->payload, d->len);
 	if (owner < 0) {
@@ -137,7 +137,7 @@ static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_
 		owner = (int)s->id;
 	}
 	if ((unsigned)owner == s->id) {
-		spl_shard_sip(s, d->m, d->payload, d->len, d->src.family, d->src.addr, d->src_port, tsc);
+		spl_shard_sip(s, d->m, d->payload, d->len, d->src.family, d->src.addr, d->src_port, now);
 		return;
 	}
 	struct rte_mbuf *m = d->m;
@@ -158,7 +158,7 @@ static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_
 	s->stats.handoff_out++;
 }
 
-static unsigned drain_rings(struct spl_shard *s, uint64_t tsc)
+static unsigned drain_rings(struct spl_shard *s, uint64_t now)
 {
 	unsigned total = 0;
 	for (unsigned j = 0; j < s->app->nshards; j++) {
@@ -170,7 +170,7 @@ static unsigned drain_rings(struct spl_shard *s, uint64_t tsc)
 			struct spl_handoff *h = rte_mbuf_to_priv(ms[i]);
 			s->stats.handoff_in++;
 			spl_shard_sip(s, ms[i], rte_pktmbuf_mtod(ms[i], const char *) + h->off, h->len, h->family, h->src,
-				      h->src_port, tsc);
+				      h->src_port, now);
 		}
 		total += n;
 	}
@@ -206,6 +206,7 @@ int spl_worker_main(void *arg)
 
 	while (!atomic_load_explicit(&app->stop, memory_order_relaxed)) {
 		uint64_t t0 = rte_rdtsc();
+		uint64_t now = spl_shard_now_ns(s, t0);  /* once per turn: every message of it shares it */
 		unsigned work = 0;
 		uint16_t n = rte_eth_rx_burst(app->port_id, s->rx_queue, pkts, SPL_BURST);
 		if (n) {
@@ -214,7 +215,7 @@ int spl_worker_main(void *arg)
 			while (done < n) {
 				done += spl_net_rx_burst(s->net, pkts + done, (uint16_t)(n - done), t0, &res);
 				for (unsigned i = 0; i < res.n_sip; i++)
-					dispatch(s, &res.sip[i], t0);
+					dispatch(s, &res.sip[i], now);
 				if (res.n_exc) {
 					unsigned q = s->exc_out ? rte_ring_sp_enqueue_burst(s->exc_out, (void **)res.exc,
 											res.n_exc, NULL) : 0;
@@ -235,7 +236,7 @@ int spl_worker_main(void *arg)
 			}
 			work += n;
 		}
-		work += drain_rings(s, t0);
+		work += drain_rings(s, now);
 		if (s->exc_in && !rte_ring_empty(s->exc_in)) {
 			struct rte_mbuf *ms[SPL_BURST];
 			unsigned ne = rte_ring_sc_dequeue_burst(s->exc_in, (void **)ms, SPL_BURST, NULL);
@@ -243,7 +244,7 @@ int spl_worker_main(void *arg)
 			work += ne;
 		}
 		if (!rte_ring_empty(s->req_in))
-			serve_requests(s, t0);
+			serve_requests(s, now);
 		bool drain = atomic_load_explicit(&s->draining, memory_order_relaxed);
 		if (drain != s->proxy_draining) {
 			spl_proxy_set_draining(s->proxy, drain);
@@ -255,7 +256,7 @@ int spl_worker_main(void *arg)
 			for (unsigned i = 0; i < ne; i++)
 				spl_net_neigh_update(s->net, &ev[i].addr, &ev[i].mac);
 		}
-		spl_proxy_advance(s->proxy, spl_shard_now_ns(s, t0));
+		spl_proxy_advance(s->proxy, now);
 		if (t0 - last_tick >= tick_every) {
 			spl_net_tick(s->net, t0);
 			if (s->registrar)
