@@ -28,6 +28,7 @@ struct spl_location;
 struct spl_auth;
 struct spl_journal;
 struct spl_qsbr;
+struct spl_dnsres;
 struct spl_app;
 
 #define SPL_MAX_SHARDS 16
@@ -41,7 +42,8 @@ struct spl_app;
 	X(SIP_DROP, "malformed SIP answered by nothing (sipmsg drop verdict)") \
 	X(NO_MBUF, "mbuf pool empty") \
 	X(CONFIG_RING_FULL, "config ring full") \
-	X(NEIGH_RING_FULL, "neighbor-event ring to another shard was full")
+	X(NEIGH_RING_FULL, "neighbor-event ring to another shard was full") \
+	X(STREAM_RING_FULL, "TCP/TLS send ring to the control thread was full")
 
 enum spl_shard_drop {
 #define X(n, h) SPL_SHARD_DROP_##n,
@@ -76,6 +78,8 @@ struct spl_handoff {
 	uint8_t src[16];
 	uint16_t src_port;
 	uint16_t dst_port;
+	uint8_t transport;        /* enum spl_sip_transport; 0: UDP */
+	uint32_t conn_id;         /* TCP/TLS: the connection it came on */
 };
 
 /* A control-socket request that must run on a shard (it touches state
@@ -117,6 +121,8 @@ struct spl_shard {
 	struct rte_ring *exc_in;      /* shard 0: kernel frames to send out on the NIC */
 	struct rte_ring *req_in;      /* spl_shard_req from the control thread */
 	struct rte_ring *neigh_in;    /* ARP/ND answers other shards received (MP/SC) */
+	struct rte_ring *stream_in;   /* TCP/TLS messages from the control thread (conn.c) */
+	struct rte_ring *stream_out;  /* struct spl_stream_tx to send over TCP/TLS */
 	uint64_t tsc_hz;
 	uint64_t ns_per_tsc;          /* 10^9 / tsc_hz, 32.32 fixed point */
 	uint64_t ns_base_wall;        /* wall-clock ns at tsc_base */
@@ -137,6 +143,7 @@ struct spl_app {
 	struct spl_shard *shards[SPL_MAX_SHARDS];
 	uint16_t port_id;
 	int exc_port;                 /* kernel exception TAP port, -1 when none */
+	bool want_exception;          /* the profile has a device: give it an exception path */
 	struct spl_ctl *ctl;
 	struct spl_location *location;
 	struct spl_qsbr *qsbr;
@@ -151,6 +158,11 @@ struct spl_app {
 	atomic_bool stop;
 	atomic_bool draining;
 	int log_level;
+	/* RFC 3263 DNS (dnsres.c): the resolver and the published answers;
+	 * the generation moves on each publication, and a worker that sees
+	 * it move retries its parked requests. */
+	struct spl_dnsres *dnsres;
+	atomic_uint_fast64_t dns_generation;
 };
 
 const char *spl_shard_drop_name(enum spl_shard_drop d);

@@ -23,7 +23,9 @@
 #include <rte_version.h>
 
 #include "app.h"
+#include "conn.h"
 #include "control.h"
+#include "dnsres.h"
 #include "log.h"
 #include "shard.h"
 #include "spl_net.h"
@@ -186,6 +188,12 @@ static json_t *shard_json(const struct spl_shard *s, json_t *sum)
 	add_u64(o, "best_487_cancelled", ps->best_487_cancelled);
 	add_u64(o, "registers", ps->registers);
 	add_u64(o, "contexts_live", ps->ctx_live);
+	add_u64(o, "parked", ps->parked);
+	add_u64(o, "park_resumed", ps->park_resumed);
+	add_u64(o, "park_timeouts", ps->park_timeouts);
+	add_u64(o, "park_full", ps->park_full);
+	add_u64(o, "parked_live", spl_proxy_parked(s->proxy));
+	add_u64(o, "unresolvable", ps->unresolvable);
 
 	const struct spl_txn_table *tt = spl_proxy_txn(s->proxy);
 	const struct spl_txn_stats *ts = spl_txn_stats(tt);
@@ -255,6 +263,8 @@ json_t *spl_appctl_stats(struct spl_app *app)
 	json_int_t busy = json_integer_value(json_object_get(sum, "busy_cycles"));
 	json_int_t msgs = json_integer_value(json_object_get(sum, "sip_in"));
 	json_object_set_new(sum, "tsc_hz", json_integer((json_int_t)app->tsc_hz));
+	json_object_set_new(root, "streams", spl_conn_stats_json());
+	json_object_set_new(root, "dns", spl_dnsres_stats_json(app));
 	json_object_set_new(sum, "busy_ns_per_sip_message",
 			    json_integer(msgs ? (json_int_t)((double)busy * 1e9 / (double)app->tsc_hz / (double)msgs) : 0));
 	return root;

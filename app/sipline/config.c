@@ -76,6 +76,34 @@ static const struct key keys[] = {
 	U32("pools", "ring_size", ring_size, 64, 1u << 20),
 	ENUM("worker", "idle", idle, idle_names),
 	U32("worker", "idle_sleep_us", idle_sleep_us, 1, 100000),
+	BOOL("tcp", "enabled", tcp),
+	U32("tcp", "port", tcp_port, 1, 65535),
+	U32("tcp", "max_connections", max_connections, 1, 1000000),
+	U32("tcp", "max_per_ip", max_per_ip, 1, 1000000),
+	U32("tcp", "idle_timeout_s", idle_timeout_s, 1, 86400),
+	U32("tcp", "max_message", max_message, 1024, 65000),
+	U32("tcp", "stall_timeout_s", stall_timeout_s, 1, 3600),
+	U32("tcp", "write_queue_kb", write_queue_kb, 16, 1 << 20),
+	U32("tcp", "connect_timeout_ms", connect_timeout_ms, 100, 60000),
+	BOOL("tls", "enabled", tls),
+	U32("tls", "port", tls_port, 1, 65535),
+	STR("tls", "certificate", tls_cert),
+	STR("tls", "private_key", tls_key),
+	STR("tls", "ca_file", tls_ca),
+	BOOL("tls", "verify_client", tls_verify_client),
+	BOOL("tls", "verify_server", tls_verify_server),
+	U32("tls", "handshake_timeout_ms", tls_handshake_timeout_ms, 100, 60000),
+	STR("dns", "servers", dns_servers),
+	U32("dns", "cache_size", dns_cache_size, 16, 1 << 20),
+	U32("dns", "timeout_ms", dns_timeout_ms, 50, 30000),
+	U32("dns", "tries", dns_tries, 1, 10),
+	BOOL("dns", "ipv6", dns_ipv6),
+	U32("dns", "min_ttl", dns_min_ttl, 0, 86400),
+	U32("dns", "max_ttl", dns_max_ttl, 1, 7 * 86400),
+	U32("dns", "negative_ttl", dns_neg_ttl, 0, 86400),
+	U32("dns", "park", dns_park, 0, 1 << 16),
+	U32("dns", "park_timeout_ms", dns_park_timeout_ms, 10, 60000),
+	U32("dns", "unresolvable_status", dns_unresolvable_status, 404, 604),
 	STR("control", "socket", control_socket),
 	STR("control", "group", control_group),
 	STR("log", "level", log_level),
@@ -83,7 +111,7 @@ static const struct key keys[] = {
 
 /* Groups whose members are not in the table but parsed by hand. */
 static const char *const special[][2] = {
-	{ "sip", "udp_ports" }, { "sip", "domains" },
+	{ "sip", "udp_ports" }, { "sip", "domains" }, { "dns", "hosts" },
 };
 
 void spl_config_defaults(struct spl_config *c)
@@ -120,6 +148,26 @@ void spl_config_defaults(struct spl_config *c)
 	c->ring_size = 4096;
 	c->idle = SPL_CFG_IDLE_ADAPTIVE;
 	c->idle_sleep_us = 200;
+	c->tcp = true;
+	c->tcp_port = 5060;
+	c->max_connections = 4096;
+	c->max_per_ip = 64;
+	c->idle_timeout_s = 600;
+	c->max_message = 65000;
+	c->stall_timeout_s = 32;   /* 64*T1: a message that takes longer is not coming */
+	c->write_queue_kb = 1024;
+	c->connect_timeout_ms = 5000;
+	c->tls_port = 5061;
+	c->tls_verify_server = true;
+	c->tls_handshake_timeout_ms = 5000;
+	c->dns_cache_size = 1024;
+	c->dns_timeout_ms = 2000;
+	c->dns_tries = 2;
+	c->dns_max_ttl = 3600;
+	c->dns_neg_ttl = 30;
+	c->dns_park = 256;
+	c->dns_park_timeout_ms = 4000;
+	c->dns_unresolvable_status = 404;
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/sipline/control.sock");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
@@ -442,6 +490,33 @@ static int parse_sip_special(struct ctx *x, const char *name, config_setting_t *
 	return 0;
 }
 
+/* dns.hosts = ( { name = "pbx.lab"; address = "192.0.2.20"; }, ... ) */
+static int parse_dns_hosts(struct ctx *x, config_setting_t *list, struct spl_config *c)
+{
+	if (!config_setting_is_list(list))
+		return fail(x, list, "dns.hosts must be a list of groups: hosts = ( { name = \"...\"; address = \"...\"; } )");
+	unsigned n = (unsigned)config_setting_length(list);
+	if (n > SPL_CFG_MAX_DNS_HOSTS)
+		return fail(x, list, "dns.hosts has %u entries; at most %d", n, SPL_CFG_MAX_DNS_HOSTS);
+	for (unsigned i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct spl_cfg_dns_host *h = &c->dns_hosts[i];
+		const char *name = NULL, *addr = NULL;
+		if (!config_setting_is_group(g) || config_setting_length(g) != 2 ||
+		    !config_setting_lookup_string(g, "name", &name) || !config_setting_lookup_string(g, "address", &addr))
+			return fail(x, g, "dns.hosts[%u] must be { name = \"NAME\"; address = \"IP\"; }", i);
+		struct spl_cfg_ip ip;
+		if (!*name || strlen(name) >= sizeof(h->name))
+			return fail(x, g, "dns.hosts[%u].name is empty or too long", i);
+		if (parse_ip(addr, &ip, false) != 0)
+			return fail(x, g, "dns.hosts[%u].address '%s' is not an IP address", i, addr);
+		snprintf(h->name, sizeof(h->name), "%s", name);
+		snprintf(h->addr, sizeof(h->addr), "%s", addr);
+	}
+	c->ndns_hosts = (uint8_t)n;
+	return 0;
+}
+
 static bool is_special(const char *group, const char *name)
 {
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
@@ -489,6 +564,20 @@ static int validate(struct ctx *x, config_t *cfg, struct spl_config *c)
 		return fail(x, config_setting_lookup(root, "auth"), "auth needs auth.users_file");
 	if (!c->lcores[0])
 		return fail(x, config_setting_lookup(root, "eal"), "eal.cores is empty");
+	config_setting_t *tls = config_setting_lookup(root, "tls");
+	if (c->tls && (!c->tls_cert[0] || !c->tls_key[0]))
+		return fail(x, tls, "tls.enabled needs tls.certificate and tls.private_key");
+	if (c->tls && (c->tls_verify_client || c->tls_verify_server) && !c->tls_ca[0])
+		return fail(x, tls, "tls.verify_client/verify_server need tls.ca_file (set verify_server = false "
+			    "to connect without verifying)");
+	if (c->tcp && c->tls && c->tcp_port == c->tls_port)
+		return fail(x, tls, "tls.port (%u) is the same as tcp.port", c->tls_port);
+	if (c->dns_unresolvable_status != 404 && c->dns_unresolvable_status != 604)
+		return fail(x, config_setting_lookup(root, "dns"), "dns.unresolvable_status must be 404 or 604, not %u",
+			    c->dns_unresolvable_status);
+	if (c->dns_min_ttl > c->dns_max_ttl)
+		return fail(x, config_setting_lookup(root, "dns"), "dns.min_ttl (%u) is above max_ttl (%u)",
+			    c->dns_min_ttl, c->dns_max_ttl);
 	return 0;
 }
 
@@ -517,6 +606,11 @@ static int load(struct ctx *x, config_t *cfg, struct spl_config *c)
 			const char *name = config_setting_name(s);
 			if (strcmp(gname, "sip") == 0 && is_special(gname, name)) {
 				if (parse_sip_special(x, name, s, c))
+					return -1;
+				continue;
+			}
+			if (strcmp(gname, "dns") == 0 && is_special(gname, name)) {
+				if (parse_dns_hosts(x, s, c))
 					return -1;
 				continue;
 			}
@@ -601,6 +695,8 @@ int spl_config_format(const struct spl_config *c, char *out, unsigned cap)
 	for (unsigned i = 0; i < c->ndomains; i++)
 		EMIT("%s%s", i ? "," : "", c->domains[i]);
 	EMIT("\n");
+	for (unsigned i = 0; i < c->ndns_hosts; i++)
+		EMIT("dns.hosts[%u]:%s=%s\n", i, c->dns_hosts[i].name, c->dns_hosts[i].addr);
 	for (unsigned i = 0; i < c->nports; i++) {
 		const struct spl_cfg_port *p = &c->ports[i];
 		EMIT("ports[%u]:name=%s mtu=%u vlan=%u addresses=", i, p->name, p->mtu, p->vlan);

@@ -18,6 +18,7 @@
 #define SPL_CFG_MAX_ROUTES   64
 #define SPL_CFG_MAX_HOPS     8
 #define SPL_CFG_STR          256
+#define SPL_CFG_MAX_DNS_HOSTS 64
 
 struct spl_cfg_ip {
 	uint8_t family;          /* AF_INET or AF_INET6 */
@@ -49,6 +50,12 @@ struct spl_cfg_port {
 	struct spl_cfg_ip gateway6;
 	uint16_t mtu;
 	uint16_t vlan;                /* 0 = untagged */
+};
+
+/* A static DNS entry (labs, overrides): answered before DNS. */
+struct spl_cfg_dns_host {
+	char name[SPL_CFG_STR];
+	char addr[80];
 };
 
 enum spl_cfg_idle { SPL_CFG_IDLE_POLL = 0, SPL_CFG_IDLE_ADAPTIVE };
@@ -111,6 +118,40 @@ struct spl_config {
 	/* workers */
 	enum spl_cfg_idle idle;
 	uint32_t idle_sleep_us;      /* adaptive: longest back-off sleep */
+
+	/* tcp: SIP over TCP, served by the control thread (doc/streams.md) */
+	bool tcp;
+	uint32_t tcp_port;
+	uint32_t max_connections;    /* TCP + TLS, in and out */
+	uint32_t max_per_ip;         /* incoming, per source address */
+	uint32_t idle_timeout_s;
+	uint32_t max_message;        /* bytes; larger closes the connection */
+	uint32_t stall_timeout_s;    /* a partial message older than this closes */
+	uint32_t write_queue_kb;     /* per connection; a peer that reads slower is closed */
+	uint32_t connect_timeout_ms;
+
+	/* tls */
+	bool tls;
+	uint32_t tls_port;
+	char tls_cert[SPL_CFG_STR];
+	char tls_key[SPL_CFG_STR];
+	char tls_ca[SPL_CFG_STR];    /* verifies client certificates and servers we connect to */
+	bool tls_verify_client;
+	bool tls_verify_server;
+	uint32_t tls_handshake_timeout_ms;
+
+	/* dns (RFC 3263) */
+	char dns_servers[SPL_CFG_STR];   /* "" = /etc/resolv.conf */
+	uint32_t dns_cache_size;
+	uint32_t dns_timeout_ms;
+	uint32_t dns_tries;
+	bool dns_ipv6;
+	uint32_t dns_min_ttl, dns_max_ttl, dns_neg_ttl;
+	uint32_t dns_park;               /* requests per shard waiting for an answer */
+	uint32_t dns_park_timeout_ms;
+	uint32_t dns_unresolvable_status;   /* 404 or 604 */
+	uint8_t ndns_hosts;
+	struct spl_cfg_dns_host dns_hosts[SPL_CFG_MAX_DNS_HOSTS];
 
 	/* control */
 	char control_socket[SPL_CFG_STR];

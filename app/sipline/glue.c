@@ -20,16 +20,49 @@
 #include <rte_pause.h>
 
 #include "app.h"
+#include "conn.h"
+#include "dnsres.h"
 #include "shard.h"
 #include "spl_net.h"
 #include "spl_proxy.h"
 #include "spl_registrar.h"
 
+static int tp_alloc(void *ctx, uint32_t len, struct spl_txn_buf *out);
+
+/* TCP/TLS: the control thread writes it (conn.c). It gets a reference to
+ * the stored bytes, not a copy: they are immutable while referenced. */
+static int stream_send(struct spl_shard *s, const struct spl_txn_peer *dst, const struct spl_txn_buf *buf)
+{
+	if (!s->stream_out)
+		return -EPROTONOSUPPORT;   /* no exception path, or tcp/tls off */
+	struct spl_stream_tx tx = { .m = buf->owner, .data = buf->data, .len = buf->len, .shard = s->id,
+				    .peer = *dst };
+	if (tx.m) {
+		rte_mbuf_refcnt_update(tx.m, 1);
+	} else {
+		/* Bytes without an owner may live on the caller's stack. */
+		struct spl_txn_buf copy;
+		if (tp_alloc(s, buf->len, &copy) != 0)
+			return -ENOBUFS;
+		memcpy((char *)(uintptr_t)copy.data, buf->data, buf->len);
+		tx.m = copy.owner;
+		tx.data = copy.data;
+	}
+	if (rte_ring_sp_enqueue_elem(s->stream_out, &tx, sizeof(tx)) != 0) {
+		rte_pktmbuf_free(tx.m);
+		s->stats.drops[SPL_SHARD_DROP_STREAM_RING_FULL]++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 static int tp_send(void *ctx, const struct spl_txn_peer *dst, const struct spl_txn_buf *buf)
 {
 	struct spl_shard *s = ctx;
+	if (dst->transport == SPL_SIP_TRANSPORT_TCP || dst->transport == SPL_SIP_TRANSPORT_TLS)
+		return stream_send(s, dst, buf);
 	if (dst->transport != SPL_SIP_TRANSPORT_UDP && dst->transport != 0)
-		return -EPROTONOSUPPORT;  /* streams are the slow path's (not built yet) */
+		return -EPROTONOSUPPORT;  /* SCTP, WS: not served */
 	struct spl_net_addr to;
 	SPL_NET_ADDR_FROM_PEER(&to, dst);
 	int rc = spl_net_udp_send(s->net, NULL, &to, s->app->cfg->sip_ports[0], dst->port, buf->data, buf->len);
@@ -194,7 +227,9 @@ void spl_glue_fill(struct spl_shard *s, struct spl_proxy_conf *pc)
 	pc->hooks.locate = s->app->location ? hook_locate : NULL;
 	pc->hooks.register_req = s->registrar ? hook_register : NULL;
 	pc->hooks.authorize = s->auth ? hook_authorize : NULL;
-	pc->hooks.resolve = NULL;  /* names: RFC 3263 DNS comes with the slow path */
+	/* Names: RFC 3263 answers the control thread published (dnsres.c). */
+	pc->hooks.resolve = s->app->dnsres ? spl_dnsres_resolve : NULL;
+	pc->hooks.resolve_ctx = s;
 	pc->hooks.timer_other = hook_timer_other;
 	pc->hooks.ctx = s;
 }

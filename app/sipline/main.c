@@ -27,6 +27,8 @@
 #include "log.h"
 #include "port.h"
 #include "shard.h"
+#include "conn.h"
+#include "dnsres.h"
 #include "notify.h"
 
 #ifndef SIPLINE_VERSION
@@ -120,8 +122,10 @@ int main(int argc, char **argv)
 
 	char *eal_argv[64];
 	char store[8192];
-	bool want_exception = app.profile.nvdevs > 0 || app.profile.npci > 0;
-	int eal_argc = spl_eal_args(cfgp, &app.profile, want_exception, eal_argv, 64, store, sizeof(store));
+	/* The exception TAP is probed later, inside its own namespace
+	 * (excns.c), not from the EAL arguments. */
+	app.want_exception = app.profile.nvdevs > 0 || app.profile.npci > 0;
+	int eal_argc = spl_eal_args(cfgp, &app.profile, eal_argv, 64, store, sizeof(store));
 	if (eal_argc < 0) {
 		fprintf(stderr, "sipline: EAL arguments too long\n");
 		return 2;
@@ -152,9 +156,12 @@ int main(int argc, char **argv)
 	while (!atomic_load(&app.stop)) {
 		/* 1 ms turns when the control thread carries traffic (exception
 		 * path) or group-commits the journal for sync durability. */
-		bool busy = app.exc_port >= 0 || app.cfg->durability == SPL_CFG_DURABLE_SYNC;
+		bool busy = app.exc_port >= 0 || app.cfg->durability == SPL_CFG_DURABLE_SYNC ||
+			    spl_dnsres_busy(&app);   /* DNS lookups in flight: answers wait at most 1 ms */
 		spl_ctl_poll(app.ctl, busy ? 1 : 10);
 		spl_app_control_turn(&app);
+		spl_dnsres_turn(&app);    /* RFC 3263 DNS: shards' questions, answers published */
+		spl_conn_turn(&app);      /* SIP over TCP/TLS */
 		spl_notify_turn(&app);    /* STOPPING=1, RELOADING=1/READY=1, WATCHDOG=1 */
 		if (atomic_load(&app.draining)) {
 			uint64_t now = rte_rdtsc();

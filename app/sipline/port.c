@@ -14,7 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
-int spl_eal_args(const struct spl_config *c, const struct spl_profile *p, bool exception,
+int spl_eal_args(const struct spl_config *c, const struct spl_profile *p,
 		 char **argv, int max, char *store, size_t store_len)
 {
 	int n = 0;
@@ -50,8 +50,6 @@ int spl_eal_args(const struct spl_config *c, const struct spl_profile *p, bool e
 		ARG("--no-pci");
 	for (unsigned i = 0; i < p->npci; i++)
 		ARG("-a%s", p->pci[i]);
-	if (exception)
-		ARG("--vdev=net_tap%u,iface=spl-exc0", (unsigned)p->nvdevs + 7);
 	ARG("--log-level=lib.eal:%s", strcmp(c->log_level, "debug") == 0 ? "debug" : "error");
 	ARG("--log-level=pmd.net.tap:error");
 	/* Extra arguments, split on spaces (no quoting: EAL options need none). */

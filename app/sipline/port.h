@@ -22,7 +22,7 @@ struct spl_port_info {
 /* EAL argv from config + profile (strings live in `store`). With
  * `exception`, a kernel TAP port "spl-exc0" is added for the exception
  * path. Returns argc, or -1 when the arguments do not fit. */
-int spl_eal_args(const struct spl_config *c, const struct spl_profile *p, bool exception,
+int spl_eal_args(const struct spl_config *c, const struct spl_profile *p,
 		 char **argv, int max, char *store, size_t store_len);
 
 /* The data port: one RX/TX queue pair per worker (one pool each).

@@ -29,6 +29,19 @@ struct spl_proxy_strings *spl_proxyconf_strings(const struct spl_config *c)
 			ps->addrs[n] = (struct spl_proxy_addr){ ps->addr_text[n], c->sip_ports[k], SPL_SIP_TRANSPORT_UDP };
 			n++;
 		}
+	/* TCP and TLS on the same addresses (served by the control thread):
+	 * a request changing transport gets a Record-Route for each side. */
+	for (unsigned t = 0; t < 2; t++) {
+		bool on = t == 0 ? c->tcp : c->tls;
+		for (unsigned a = 0; on && a < p->naddrs && n < SPL_PROXY_MAX_ADDRS; a++) {
+			snprintf(ps->addr_text[n], sizeof(ps->addr_text[n]), p->addrs[a].family == AF_INET6 ? "[%s]" : "%s",
+				 p->addrs[a].text);
+			ps->addrs[n] = (struct spl_proxy_addr){ ps->addr_text[n],
+								(uint16_t)(t == 0 ? c->tcp_port : c->tls_port),
+								t == 0 ? SPL_SIP_TRANSPORT_TCP : SPL_SIP_TRANSPORT_TLS };
+			n++;
+		}
+	}
 	for (unsigned i = 0; i < c->ndomains; i++)
 		ps->domains[i] = c->domains[i];
 	for (unsigned r = 0; r < c->nroutes; r++) {
@@ -75,4 +88,8 @@ void spl_proxyconf_fill(struct spl_proxy_conf *pc, const struct spl_config *c, c
 	pc->recurse_3xx = c->recurse_3xx;
 	pc->max_branches = c->max_branches;
 	pc->auth_methods = c->auth_invite ? (1u << SPL_SIP_METHOD_INVITE) : 0;
+	/* Requests waiting for a name the resolver does not know yet. */
+	pc->park_capacity = c->dns_park;
+	pc->park_timeout_ns = (uint64_t)c->dns_park_timeout_ms * 1000000;
+	pc->unresolvable_status = (uint16_t)c->dns_unresolvable_status;
 }

@@ -47,6 +47,8 @@ static const char *restart_needed(const struct spl_config *a, const struct spl_c
 		return "sip.udp_ports";
 	if (!SAME(transactions) || !SAME(contexts) || !SAME(mbufs) || !SAME(ring_size))
 		return "pools";
+	if (b->max_branches > a->max_branches)
+		return "sip.max_branches above its value at start (contexts are sized for it)";
 	if (!SAME(t1_ms) || !SAME(t2_ms) || !SAME(t4_ms))
 		return "timers.t1_ms/t2_ms/t4_ms (the transaction layer's)";
 	if (!SAME(registrar) || !SAME(max_contacts_per_aor) || !SAME(max_aors) || !SAME_STR(journal) ||
@@ -54,6 +56,13 @@ static const char *restart_needed(const struct spl_config *a, const struct spl_c
 		return "registrar settings";
 	if (!SAME_STR(users_file) || !SAME_STR(realm) || !SAME(auth_register) || !SAME(nonce_lifetime_s))
 		return "auth settings";
+	if (!SAME(tcp) || !SAME(tcp_port) || !SAME(tls) || !SAME(tls_port) || !SAME_STR(tls_cert) ||
+	    !SAME_STR(tls_key) || !SAME_STR(tls_ca) || !SAME(tls_verify_client) || !SAME(tls_verify_server) ||
+	    !SAME(max_connections) || !SAME(max_message))
+		return "tcp/tls listeners, certificates or limits";
+	if (!SAME_STR(dns_servers) || !SAME(dns_cache_size) || !SAME(dns_park) || !SAME(ndns_hosts) ||
+	    memcmp(a->dns_hosts, b->dns_hosts, sizeof(a->dns_hosts)) != 0)
+		return "dns resolver settings";
 	if (!SAME_STR(control_socket) || !SAME_STR(control_group))
 		return "control socket";
 	return NULL;

@@ -25,6 +25,9 @@
 #include "port.h"
 #include "proxyconf.h"
 #include "shard.h"
+#include "conn.h"
+#include "dnsres.h"
+#include "excns.h"
 #include "spl_net.h"
 #include "spl_proxy.h"
 #include "spl_registrar.h"
@@ -241,6 +244,19 @@ static int open_location(struct spl_app *app, uint64_t now, char *err, unsigned 
 	return 0;
 }
 
+struct exc_setup {
+	uint16_t port;
+	struct rte_mempool *pool;
+	char *err;
+	unsigned errlen;
+};
+
+static int exc_setup_inside(void *arg)
+{
+	struct exc_setup *e = arg;
+	return spl_port_setup_exception(e->port, e->pool, e->err, e->errlen);
+}
+
 int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 {
 	const struct spl_config *c = app->cfg;
@@ -257,8 +273,12 @@ int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 		snprintf(err, errlen, "no port: profile '%s' opened no device", app->profile.name);
 		return -1;
 	}
-	if (nports > 1)
-		app->exc_port = nports - 1;  /* the exception TAP is added last */
+	if (app->want_exception) {
+		uint16_t exc;
+		if (spl_excns_open(c, &exc, err, errlen) != 0)
+			return -1;
+		app->exc_port = exc;
+	}
 	app->nshards = nworkers;
 	app->pstr = spl_proxyconf_strings(c);
 	if (!app->pstr) {
@@ -309,18 +329,23 @@ int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 	if (app->exc_port >= 0) {
 		app->exc_pool = rte_pktmbuf_pool_create("spl_exc", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 							(int)rte_socket_id());
-		if (!app->exc_pool ||
-		    spl_port_setup_exception((uint16_t)app->exc_port, app->exc_pool, err, errlen) != 0) {
+		struct exc_setup es = { (uint16_t)app->exc_port, app->exc_pool, err, errlen };
+		if (!app->exc_pool || spl_excns_run(exc_setup_inside, &es) != 0) {
 			spl_log(SPL_LOG_WARNING, "exception path disabled: %s", app->exc_pool ? err : "no pool");
 			app->exc_port = -1;
 		} else {
 			/* The kernel side answers with the appliance's MAC so that
 			 * its frames pass the NIC unchanged. */
 			rte_eth_dev_default_mac_addr_set((uint16_t)app->exc_port, &pi.mac);
+			if (spl_excns_configure(c, &pi.mac, err, errlen) != 0)
+				return -1;
 		}
 	}
 	uint64_t now = spl_shard_now_ns(app->shards[0], rte_rdtsc());
 	if (open_location(app, now, err, errlen))
+		return -1;
+	/* The resolver: host namespace, before the proxies take its hook. */
+	if (spl_dnsres_start(app, err, errlen) != 0)
 		return -1;
 	if (make_rings(app, err, errlen))
 		return -1;
@@ -334,9 +359,13 @@ int spl_app_start(struct spl_app *app, char *err, unsigned errlen)
 	if (!app->ctl)
 		return -1;
 	spl_appctl_register(app);
+	spl_dnsres_register_commands(app);
 	if (spl_capture_setup(app, err, errlen) != 0)
 		return -1;
 	spl_telemetry_register(app);
+	if (spl_conn_start(app, err, errlen) != 0)
+		return -1;
+	spl_conn_register_commands(app);
 	/* dpdk-dumpcap (a secondary process) needs the shared config that
 	 * production runs have; with no_huge (--no-shconf) it cannot attach. */
 	if (rte_pdump_init() != 0)
@@ -361,6 +390,7 @@ void spl_app_stop(struct spl_app *app)
 		rte_eal_mp_wait_lcore();
 	app->running = false;
 	spl_capture_shutdown(app);
+	spl_conn_stop(app);
 	spl_ctl_free(app->ctl);
 	app->ctl = NULL;
 	for (unsigned i = 0; i < app->nshards; i++) {
@@ -373,6 +403,7 @@ void spl_app_stop(struct spl_app *app)
 		spl_timerwheel_free(s->wheel);
 		spl_net_free(s->net);
 	}
+	spl_dnsres_stop(app);
 	for (unsigned i = 0; i < app->nshards; i++)
 		if (app->journals[i]) {
 			spl_journal_close(app->journals[i]);  /* commits, writes and syncs what is pending */
@@ -386,6 +417,7 @@ void spl_app_stop(struct spl_app *app)
 		rte_eth_dev_stop((uint16_t)app->exc_port);
 		rte_eth_dev_close((uint16_t)app->exc_port);
 	}
+	spl_excns_close();
 }
 
 void spl_app_set_draining(struct spl_app *app, bool on)

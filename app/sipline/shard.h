@@ -36,7 +36,9 @@ void spl_glue_fill(struct spl_shard *s, struct spl_proxy_conf *pc);
 /* Process one SIP datagram held in m on this shard; now: the turn's clock (ns). */
 struct spl_net_dgram;
 void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload, uint32_t len,
-		   uint8_t family, const uint8_t *src, uint16_t src_port, uint64_t now);
+		   uint8_t family, const uint8_t *src, uint16_t src_port, uint8_t transport, uint32_t conn_id,
+		   uint64_t now);
+int spl_shard_owner(const struct spl_app *app, const char *p, uint32_t len);
 
 /* TXN_LIST request, run on the shard (appctl.c). */
 struct spl_shard_req;

@@ -38,19 +38,23 @@ uint64_t spl_shard_now_ns(const struct spl_shard *s, uint64_t tsc)
 	return s->ns_base_wall + (uint64_t)(((unsigned __int128)d * s->ns_per_tsc) >> 32);
 }
 
-static void peer_from(struct spl_txn_peer *p, uint8_t family, const uint8_t *addr, uint16_t port)
+static void peer_from(struct spl_txn_peer *p, uint8_t family, const uint8_t *addr, uint16_t port,
+		      uint8_t transport, uint32_t conn_id)
 {
 	memset(p, 0, sizeof(*p));
-	p->transport = SPL_SIP_TRANSPORT_UDP;
+	p->transport = transport ? transport : SPL_SIP_TRANSPORT_UDP;
+	p->reliable = conn_id != 0;
+	p->conn_id = conn_id;
 	p->family = family;
 	memcpy(p->addr, addr, family == AF_INET ? 4 : 16);
 	p->port = port;
 }
 
-/* The shard that must process a datagram, or -1 when it has no key. */
-static int owner_of(const struct spl_shard *s, const char *p, uint32_t len)
+/* The shard that must process a message, or -1 when it has no key. The
+ * control thread asks too, for messages that came over TCP/TLS. */
+int spl_shard_owner(const struct spl_app *app, const char *p, uint32_t len)
 {
-	unsigned n = s->app->nshards;
+	unsigned n = app->nshards;
 	if (n == 1)
 		return 0;
 	/* REGISTER: by AOR (To URI), the registrar's single-writer rule. */
@@ -74,7 +78,7 @@ static int owner_of(const struct spl_shard *s, const char *p, uint32_t len)
 }
 
 void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload, uint32_t len, uint8_t family,
-		   const uint8_t *src, uint16_t src_port, uint64_t now)
+		   const uint8_t *src, uint16_t src_port, uint8_t transport, uint32_t conn_id, uint64_t now)
 {
 	/* One message struct per worker: big (the header index), never on
 	 * the stack of a hot loop. */
@@ -83,7 +87,7 @@ void spl_shard_sip(struct spl_shard *s, struct rte_mbuf *m, const char *payload,
 	struct spl_txn_peer peer;
 
 	s->stats.sip_in++;
-	peer_from(&peer, family, src, src_port);
+	peer_from(&peer, family, src, src_port, transport, conn_id);
 	spl_sipmsg_validate(&msg, spl_sipmsg_scan(&msg, payload, len), &v);
 	if (v.kind == SPL_SIPMSG_OK) {
 		spl_proxy_recv(s->proxy, &msg, m, &peer, now);
@@ -131,13 +135,13 @@ static void serve_requests(struct spl_shard *s, uint64_t now)
 
 static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_t now)
 {
-	int owner = owner_of(s, d->payload, d->len);
+	int owner = spl_shard_owner(s->app, d->payload, d->len);
 	if (owner < 0) {
 		/* No key: let this shard's validator answer or drop it. */
 		owner = (int)s->id;
 	}
 	if ((unsigned)owner == s->id) {
-		spl_shard_sip(s, d->m, d->payload, d->len, d->src.family, d->src.addr, d->src_port, now);
+		spl_shard_sip(s, d->m, d->payload, d->len, d->src.family, d->src.addr, d->src_port, 0, 0, now);
 		return;
 	}
 	struct rte_mbuf *m = d->m;
@@ -149,6 +153,8 @@ static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_
 	memcpy(h->src, d->src.addr, 16);
 	h->src_port = d->src_port;
 	h->dst_port = d->dst_port;
+	h->transport = 0;
+	h->conn_id = 0;
 	struct rte_ring *r = s->app->shards[owner]->in[s->id];
 	if (rte_ring_sp_enqueue(r, m) != 0) {
 		s->stats.drops[SPL_SHARD_DROP_RING_FULL]++;
@@ -170,7 +176,18 @@ static unsigned drain_rings(struct spl_shard *s, uint64_t now)
 			struct spl_handoff *h = rte_mbuf_to_priv(ms[i]);
 			s->stats.handoff_in++;
 			spl_shard_sip(s, ms[i], rte_pktmbuf_mtod(ms[i], const char *) + h->off, h->len, h->family, h->src,
-				      h->src_port, now);
+				      h->src_port, h->transport, h->conn_id, now);
+		}
+		total += n;
+	}
+	/* Messages that came over TCP/TLS, framed by the control thread. */
+	if (s->stream_in) {
+		struct rte_mbuf *ms[SPL_BURST];
+		unsigned n = rte_ring_sc_dequeue_burst(s->stream_in, (void **)ms, SPL_BURST, NULL);
+		for (unsigned i = 0; i < n; i++) {
+			struct spl_handoff *h = rte_mbuf_to_priv(ms[i]);
+			spl_shard_sip(s, ms[i], rte_pktmbuf_mtod(ms[i], const char *) + h->off, h->len, h->family, h->src,
+				      h->src_port, h->transport, h->conn_id, now);
 		}
 		total += n;
 	}
@@ -203,6 +220,7 @@ int spl_worker_main(void *arg)
 	uint64_t last_tick = 0;
 	uint64_t tick_every = s->tsc_hz / 1000;  /* net housekeeping each ms */
 	int reader = app->location ? spl_location_reader_register(app->location) : -1;
+	uint64_t dns_seen = 0;   /* app->dns_generation when the parked requests last retried */
 
 	while (!atomic_load_explicit(&app->stop, memory_order_relaxed)) {
 		uint64_t t0 = rte_rdtsc();
@@ -255,6 +273,14 @@ int spl_worker_main(void *arg)
 			unsigned ne = rte_ring_sc_dequeue_burst_elem(s->neigh_in, ev, sizeof(ev[0]), 8, NULL);
 			for (unsigned i = 0; i < ne; i++)
 				spl_net_neigh_update(s->net, &ev[i].addr, &ev[i].mac);
+		}
+		/* New DNS answers: retry the requests parked for a name. The
+		 * table they live in is reclaimed by the location's QSBR, so the
+		 * quiescent call below covers it too. */
+		uint64_t dg = atomic_load_explicit(&app->dns_generation, memory_order_acquire);
+		if (dg != dns_seen) {
+			dns_seen = dg;
+			work += spl_proxy_resume(s->proxy, now);
 		}
 		spl_proxy_advance(s->proxy, now);
 		if (t0 - last_tick >= tick_every) {

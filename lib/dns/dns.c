@@ -298,12 +298,14 @@ static uint32_t clamp_ttl(const struct spl_dns *dns, uint32_t ttl)
 	return ttl;
 }
 
+/* ttl_left: what is left of a cached answer's TTL (0: the answer's own),
+ * so that a consumer keeping the result expires it when the cache does. */
 static void deliver(struct spl_dns *dns, spl_dns_cb cb, void *arg, const struct dns_answer *a,
-		    int status)
+		    int status, uint32_t ttl_left)
 {
 	struct spl_dns_result r;
 	r.status = status;
-	r.ttl = a ? a->ttl : 0;
+	r.ttl = ttl_left ? ttl_left : a ? a->ttl : 0;
 	r.n = 0;
 	if (status == 0 && a) {
 		r.n = dns_answer_order(a, &dns->rng, r.peers, SPL_DNS_MAX_PEERS);
@@ -360,7 +362,7 @@ static void job_finish(struct dns_job *j, bool cancelled)
 	spl_dns_cb cb = j->cb;
 	void *arg = j->arg;
 	j->used = false;
-	deliver(dns, cb, arg, &a, status);
+	deliver(dns, cb, arg, &a, status, 0);
 }
 
 static void start_addr(struct dns_job *j);
@@ -644,13 +646,14 @@ int spl_dns_lookup(struct spl_dns *dns, const char *name, uint16_t port, uint8_t
 	dns->st.lookups++;
 	struct dns_answer a;
 	if (answer_now(dns, &k, &a) == 0) {
-		deliver(dns, cb, arg, &a, 0);
+		deliver(dns, cb, arg, &a, 0, 0);
 		return 0;
 	}
-	const struct dns_answer *c = dns_cache_get(dns->cache, &k, now_ns(dns));
+	uint32_t left = 0;
+	const struct dns_answer *c = dns_cache_get(dns->cache, &k, now_ns(dns), &left);
 	if (c) {
 		dns->st.cache_hits++;
-		deliver(dns, cb, arg, c, c->status);
+		deliver(dns, cb, arg, c, c->status, left);
 		return 0;
 	}
 	dns->st.cache_misses++;
@@ -661,7 +664,7 @@ int spl_dns_lookup(struct spl_dns *dns, const char *name, uint16_t port, uint8_t
 			break;
 		}
 	if (!j) {
-		deliver(dns, cb, arg, NULL, -ENOMEM);
+		deliver(dns, cb, arg, NULL, -ENOMEM, 0);
 		return 0;
 	}
 	memset(j, 0, sizeof(*j));
@@ -746,7 +749,7 @@ int spl_dns_cache_lookup(struct spl_dns *dns, const char *name, uint16_t port, u
 	struct dns_answer tmp;
 	const struct dns_answer *a = &tmp;
 	if (answer_now(dns, &k, &tmp) != 0) {
-		a = dns_cache_get(dns->cache, &k, now_ns(dns));
+		a = dns_cache_get(dns->cache, &k, now_ns(dns), NULL);
 		if (!a)
 			return -EAGAIN;
 		if (a->status)

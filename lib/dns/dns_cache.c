@@ -119,7 +119,8 @@ static uint32_t find(struct dns_cache *c, const struct dns_key *k)
 	return NIL;
 }
 
-const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key *k, uint64_t now)
+const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key *k, uint64_t now,
+				       uint32_t *ttl_left)
 {
 	uint32_t i = find(c, k);
 	if (i == NIL)
@@ -130,6 +131,8 @@ const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key
 	}
 	lru_unlink(c, i);
 	lru_push(c, i);
+	if (ttl_left)
+		*ttl_left = (uint32_t)((c->e[i].expires - now + 999999999ull) / 1000000000ull);
 	return &c->e[i].ans;
 }
 

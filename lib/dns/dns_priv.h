@@ -34,8 +34,10 @@ struct dns_key {
 struct dns_cache;
 struct dns_cache *dns_cache_create(unsigned entries);
 void dns_cache_free(struct dns_cache *c);
-/* NULL when absent or expired (an expired entry is dropped). */
-const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key *k, uint64_t now);
+/* NULL when absent or expired (an expired entry is dropped). *ttl_left
+ * (if given): seconds it stays valid, rounded up. */
+const struct dns_answer *dns_cache_get(struct dns_cache *c, const struct dns_key *k, uint64_t now,
+				       uint32_t *ttl_left);
 /* Returns true when an older entry had to be evicted for room. */
 bool dns_cache_put(struct dns_cache *c, const struct dns_key *k, const struct dns_answer *a,
 		   uint64_t now);

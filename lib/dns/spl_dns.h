@@ -69,7 +69,7 @@ struct spl_dns_conf {
 struct spl_dns_result {
 	int status;
 	unsigned n;
-	uint32_t ttl;                 /* s the answer stays valid */
+	uint32_t ttl;                 /* s the answer stays valid (cached: what is left) */
 	struct spl_txn_peer peers[SPL_DNS_MAX_PEERS];
 };
 

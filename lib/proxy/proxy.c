@@ -2,9 +2,10 @@
 /*
  * The proxy as the shard's transaction user: create (configuration parsed
  * once, pools and the transaction table allocated and touched), receive
- * (requests and responses through the transaction layer), the
- * transaction callbacks and the timer dispatcher. Responses of our own:
- * proxy_reply.c.
+ * (requests and responses through the transaction layer), routing a new
+ * request once its server transaction exists (px_route, also the way on
+ * for a request that waited for a name: proxy_park.c), the transaction
+ * callbacks and the timer dispatcher. Responses of our own: proxy_reply.c.
  */
 #include <stdlib.h>
 
@@ -62,6 +63,165 @@ static bool want_ext(const struct spl_proxy *p, const struct px_req *r, unsigned
 	return false;
 }
 
+/* No response of ours: the request goes on. */
+#define PX_LOCAL_NONE SPL_PROXY_LOCAL__COUNT
+
+static uint16_t local_status(const struct spl_proxy *p, enum spl_proxy_local why)
+{
+	return why == SPL_PROXY_LOCAL_UNRESOLVABLE ? p->unresolvable_status
+						    : spl_proxy_local_status(why);
+}
+
+/*
+ * A target set none of whose targets has a next hop. While a name is
+ * still being resolved the request may wait for it (RESOLVING: parked, or
+ * 503 with Retry-After). When every name does not exist, no retry can help:
+ * the configured 404/604 (UNRESOLVABLE). Otherwise, as when any target has
+ * a hop, it is forwarded and a branch without a hop fails as a 503 would.
+ */
+static enum spl_proxy_local no_hop_verdict(const struct spl_proxy *p, unsigned n)
+{
+	bool resolving = false, nxname = true;
+	for (unsigned i = 0; i < n; i++) {
+		const struct px_target *t = &p->tset[i];
+		if (t->nhops > 0)
+			return PX_LOCAL_NONE;
+		resolving = resolving || (t->flags & PX_T_RESOLVING);
+		nxname = nxname && (t->flags & PX_T_NXNAME);
+	}
+	if (resolving)
+		return SPL_PROXY_LOCAL_RESOLVING;
+	return nxname ? SPL_PROXY_LOCAL_UNRESOLVABLE : PX_LOCAL_NONE;
+}
+
+/*
+ * The response context of a request about to be forwarded or parked: the
+ * server transaction, the request bytes (by reference) and where they came
+ * from. An INVITE gets its 100 Trying now, so that retransmissions are
+ * answered with it while the request is forwarded or waits. Returned held;
+ * NULL when the pool is dry (answered 503 statelessly: no state is kept
+ * for a refused request).
+ */
+static struct px_ctx *ctx_open(struct spl_proxy *p, struct px_req *r, uint64_t h, uint64_t now)
+{
+	struct spl_sipmsg *msg = r->msg;
+	struct px_ctx *c = px_ctx_alloc(p);
+	if (c == NULL) {
+		struct spl_txn_peer dst = *spl_txn_peer_get(p->tbl, h);
+		spl_txn_terminate(p->tbl, h);
+		overload(p, msg, &dst, now);
+		return NULL;
+	}
+	c->server = h;
+	c->refs = 1;
+	c->method = msg->method_id;
+	c->in_local = r->in_local;
+	c->src = *r->src;
+	if (r->ours)
+		c->flags |= PX_C_OURS;
+	if (r->ruri_uri.scheme_id == SPL_SIP_SCHEME_SIPS)
+		c->flags |= PX_C_SIPS;
+	if (p->cur_owner != NULL) {
+		p->tp.retain(p->tp.ctx, p->cur_owner);
+		c->req = (struct spl_txn_buf){ msg->buf, msg->buf_len, p->cur_owner };
+	}
+	spl_txn_user_set(p->tbl, h, c, 0);
+	px_ctx_hold(c);
+	if (msg->method_id == SPL_SIP_METHOD_INVITE)
+		px_local_reply(p, msg, h, NULL, SPL_PROXY_LOCAL_TRYING, 100, NULL, NULL, 0, now);
+	return c;
+}
+
+/* §16.6 to every target of the first group, from a context without branches. */
+static void forward(struct spl_proxy *p, struct px_ctx *c, struct px_req *r, unsigned n,
+		    uint64_t now)
+{
+	c->ngroups = (uint8_t)(p->tset[n - 1].group + 1);
+	bool stored = want_ext(p, r, n) && px_targets_store(p, c, p->tset, n);
+	p->stats.forwards++;
+
+	struct px_ext *x = stored ? px_ext_get(p, c, false) : NULL;
+	c->flags |= PX_C_STARTING;
+	for (unsigned i = 0; i < n; i++) {
+		struct px_target *t = &p->tset[i];
+		if (t->group != 0)
+			continue;
+		bool keep = x != NULL && i < x->ntargets;
+		px_branch_start(p, c, r, t, keep ? (uint8_t)i : 0xff, now);
+		if (keep) {
+			x->t[i].started = 1;
+			x->t[i].hop = t->hop;
+		}
+	}
+	c->flags &= (uint8_t)~PX_C_STARTING;
+	if (c->ngroups > 1 && c->method == SPL_SIP_METHOD_INVITE)
+		px_seq_timer(p, c, now);
+	px_evaluate(p, c, now);
+}
+
+/* Park a request just received while its name resolves. True when that is
+ * taken care of (it waits, or the context pool was dry and it was answered
+ * 503); false when it cannot wait: the caller answers 503 RESOLVING. */
+static bool park_new(struct spl_proxy *p, struct px_req *r, uint64_t h, uint64_t now)
+{
+	if (!px_park_room(p))
+		return false;
+	struct px_ctx *c = ctx_open(p, r, h, now);
+	if (c == NULL)
+		return true;
+	bool parked = px_park(p, c, now);
+	if (!parked) {
+		/* The caller answers; nothing needs the request any more. */
+		c->flags |= PX_C_FINAL_SENT;
+		px_ctx_release_req(p, c);
+	}
+	px_ctx_unhold(p, c);
+	return parked;
+}
+
+void px_route(struct spl_proxy *p, struct px_req *r, uint64_t h, struct px_ctx *parked,
+	      uint64_t now)
+{
+	int n = px_targets(p, r, now);
+	bool stateless = n == 1 && (p->tset[0].flags & PX_T_STATELESS);
+	enum spl_proxy_local why = n <= 0     ? (enum spl_proxy_local)-n
+				   : stateless ? PX_LOCAL_NONE
+					       : no_hop_verdict(p, (unsigned)n);
+	/* Still waiting keeps the deadline it was parked with. */
+	if (why == SPL_PROXY_LOCAL_RESOLVING && (parked != NULL || park_new(p, r, h, now)))
+		return;
+	if (parked != NULL)
+		px_unpark(p, parked);
+	if (why != PX_LOCAL_NONE) {
+		if (why == SPL_PROXY_LOCAL_UNRESOLVABLE)
+			p->stats.unresolvable++;
+		if (parked != NULL)
+			px_ctx_answer(p, parked, r->msg, why, local_status(p, why), now);
+		else
+			px_local_reply(p, r->msg, h, NULL, why, local_status(p, why), NULL, NULL, 0, now);
+		return;
+	}
+	if (parked != NULL)
+		p->stats.park_resumed++;
+	if (stateless) {
+		/* §16.1: nothing but a 100 was sent on it, so the state can be
+		 * dropped. A parked context goes with it once its holder lets
+		 * go; until then it keeps the request bytes forwarded here. */
+		spl_txn_terminate(p->tbl, h);
+		px_stateless_request(p, r, &p->tset[0], r->src, now);
+		return;
+	}
+	if (parked != NULL) {
+		forward(p, parked, r, (unsigned)n, now);
+		return;
+	}
+	struct px_ctx *c = ctx_open(p, r, h, now);
+	if (c == NULL)
+		return;
+	forward(p, c, r, (unsigned)n, now);
+	px_ctx_unhold(p, c);
+}
+
 static void request_new(struct spl_proxy *p, uint64_t h, struct spl_sipmsg *msg,
 			const struct spl_txn_peer *src, uint64_t now)
 {
@@ -115,73 +275,7 @@ static void request_new(struct spl_proxy *p, uint64_t h, struct spl_sipmsg *msg,
 			return;
 		}
 	}
-
-	int n = px_targets(p, r, now);
-	if (n <= 0) {
-		enum spl_proxy_local why = (enum spl_proxy_local)-n;
-		px_local_reply(p, msg, h, NULL, why, spl_proxy_local_status(why), NULL, NULL, 0, now);
-		return;
-	}
-	if (n == 1 && (p->tset[0].flags & PX_T_STATELESS)) {
-		/* §16.1: nothing was sent yet, so the state can be dropped. */
-		spl_txn_terminate(p->tbl, h);
-		px_stateless_request(p, r, &p->tset[0], src, now);
-		return;
-	}
-	bool resolving = true;
-	for (int i = 0; i < n && resolving; i++)
-		resolving = (p->tset[i].flags & PX_T_RESOLVING) && p->tset[i].nhops == 0;
-	if (resolving) {
-		px_local_reply(p, msg, h, NULL, SPL_PROXY_LOCAL_RESOLVING, 503, NULL, NULL, 0, now);
-		return;
-	}
-
-	struct px_ctx *c = px_ctx_alloc(p);
-	if (c == NULL) {
-		spl_txn_terminate(p->tbl, h);
-		overload(p, msg, &rdst, now);
-		return;
-	}
-	c->server = h;
-	c->refs = 1;
-	c->method = msg->method_id;
-	c->in_local = r->in_local;
-	c->src = *src;
-	if (r->ours)
-		c->flags |= PX_C_OURS;
-	if (r->ruri_uri.scheme_id == SPL_SIP_SCHEME_SIPS)
-		c->flags |= PX_C_SIPS;
-	if (p->cur_owner != NULL) {
-		p->tp.retain(p->tp.ctx, p->cur_owner);
-		c->req = (struct spl_txn_buf){ msg->buf, msg->buf_len, p->cur_owner };
-	}
-	c->ngroups = (uint8_t)(p->tset[n - 1].group + 1);
-	spl_txn_user_set(p->tbl, h, c, 0);
-	px_ctx_hold(c);
-
-	bool stored = want_ext(p, r, (unsigned)n) && px_targets_store(p, c, p->tset, (unsigned)n);
-	if (msg->method_id == SPL_SIP_METHOD_INVITE)
-		px_local_reply(p, msg, h, NULL, SPL_PROXY_LOCAL_TRYING, 100, NULL, NULL, 0, now);
-	p->stats.forwards++;
-
-	struct px_ext *x = stored ? px_ext_get(p, c, false) : NULL;
-	c->flags |= PX_C_STARTING;
-	for (int i = 0; i < n; i++) {
-		struct px_target *t = &p->tset[i];
-		if (t->group != 0)
-			continue;
-		bool keep = x != NULL && i < x->ntargets;
-		px_branch_start(p, c, r, t, keep ? (uint8_t)i : 0xff, now);
-		if (keep) {
-			x->t[i].started = 1;
-			x->t[i].hop = t->hop;
-		}
-	}
-	c->flags &= (uint8_t)~PX_C_STARTING;
-	if (c->ngroups > 1 && c->method == SPL_SIP_METHOD_INVITE)
-		px_seq_timer(p, c, now);
-	px_evaluate(p, c, now);
-	px_ctx_unhold(p, c);
+	px_route(p, r, h, NULL, now);
 }
 
 /* ---- transaction callbacks ---- */
@@ -470,6 +564,20 @@ static int parse_conf_text(struct spl_proxy *p, const struct spl_proxy_conf *c)
 	return 0;
 }
 
+/* 404 (RFC 3261 §21.4.5) or 604 (§21.6.3: nowhere, which is what a
+ * missing domain means); 0: 404. */
+static bool unresolvable_ok(uint16_t st)
+{
+	return st == 0 || st == 404 || st == 604;
+}
+
+/* What spl_proxy_reconfigure() may change of the parking behaviour. */
+static void park_conf(struct spl_proxy *p, const struct spl_proxy_conf *c)
+{
+	p->park.timeout = c->park_timeout_ns ? c->park_timeout_ns : UINT64_C(2000000000);
+	p->unresolvable_status = c->unresolvable_status ? c->unresolvable_status : 404;
+}
+
 struct spl_proxy *spl_proxy_create(const struct spl_proxy_conf *c)
 {
 	const uint64_t sec = UINT64_C(1000000000);
@@ -477,7 +585,7 @@ struct spl_proxy *spl_proxy_create(const struct spl_proxy_conf *c)
 	    c->naddrs > SPL_PROXY_MAX_ADDRS || c->addrs == NULL ||
 	    c->tp.send == NULL || c->tp.release == NULL || c->tp.retain == NULL || c->tp.alloc == NULL ||
 	    (c->timer_c_ns != 0 && c->timer_c_ns < 180 * sec) ||
-	    c->max_branches > SPL_PROXY_MAX_BRANCHES ||
+	    c->max_branches > SPL_PROXY_MAX_BRANCHES || !unresolvable_ok(c->unresolvable_status) ||
 	    (c->ndomains && c->domains == NULL) || (c->nroutes && c->routes == NULL) ||
 	    (c->nproxy_require_ok && c->proxy_require_ok == NULL)) {
 		errno = EINVAL;
@@ -501,10 +609,12 @@ struct spl_proxy *spl_proxy_create(const struct spl_proxy_conf *c)
 	p->retry_after_s = c->retry_after_s ? c->retry_after_s : 5;
 	p->max_msg = c->max_msg ? c->max_msg : 8192;
 	p->max_branches = c->max_branches ? c->max_branches : 8;
+	p->branch_cap = p->max_branches;
 	p->t1 = c->t1_ns ? c->t1_ns : sec / 2;
 	p->timer_c = c->timer_c_ns ? c->timer_c_ns : 180 * sec;
 	p->fork_timeout = c->fork_timeout_ns ? c->fork_timeout_ns : 30 * sec;
 	p->loop_seed = c->loop_seed ? c->loop_seed : UINT64_C(0x73706c6c6f6f7021);
+	park_conf(p, c);
 
 	int err = EINVAL;
 	for (unsigned i = 0; i < c->naddrs; i++)
@@ -527,7 +637,7 @@ struct spl_proxy *spl_proxy_create(const struct spl_proxy_conf *c)
 		goto fail;
 	}
 	uint32_t ext_cap = c->ext_capacity ? c->ext_capacity : ctx_cap / 8 + 1;
-	if (px_pools_create(p, ctx_cap, ext_cap) != 0)
+	if (px_pools_create(p, ctx_cap, ext_cap) != 0 || px_park_create(p, c->park_capacity) != 0)
 		goto fail;
 
 	p->ops = (struct spl_txn_ops){
@@ -561,6 +671,7 @@ int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *c)
 	const uint64_t sec = UINT64_C(1000000000);
 	if (c == NULL || c->naddrs == 0 || c->naddrs > SPL_PROXY_MAX_ADDRS || c->addrs == NULL ||
 	    (c->timer_c_ns != 0 && c->timer_c_ns < 180 * sec) || c->max_branches > SPL_PROXY_MAX_BRANCHES ||
+	    !unresolvable_ok(c->unresolvable_status) ||
 	    (c->ndomains && c->domains == NULL) || (c->nroutes && c->routes == NULL) ||
 	    (c->nproxy_require_ok && c->proxy_require_ok == NULL))
 		return -EINVAL;
@@ -574,6 +685,8 @@ int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *c)
 	if (rc == 0)
 		rc = parse_conf_text(n, c);
 	unsigned maxb = c->max_branches ? c->max_branches : 8;
+	if (maxb > p->branch_cap)
+		rc = -EINVAL;   /* contexts were sized at create: more needs a new proxy */
 	struct px_target *tset = NULL;
 	if (rc == 0 && maxb != p->max_branches && (tset = calloc(maxb, sizeof(*tset))) == NULL)
 		rc = -ENOMEM;
@@ -611,6 +724,7 @@ int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *c)
 	p->retry_after_s = c->retry_after_s ? c->retry_after_s : 5;
 	p->timer_c = c->timer_c_ns ? c->timer_c_ns : 180 * sec;
 	p->fork_timeout = c->fork_timeout_ns ? c->fork_timeout_ns : 30 * sec;
+	park_conf(p, c);
 	p->hooks = c->hooks;
 	p->tp = c->tp;
 	free(n);
@@ -624,7 +738,8 @@ void spl_proxy_free(struct spl_proxy *p)
 	if (p == NULL)
 		return;
 	spl_txn_table_free(p->tbl);
-	px_pools_free(p);
+	px_pools_free(p);   /* also the request bytes and deadlines of parked requests */
+	px_park_free(p);
 	free(p->tset);
 	free(p->bind);
 	free(p->text);

@@ -203,14 +203,16 @@ int px_uri_peers(struct spl_proxy *p, const struct spl_sip_uri *u, bool sips,
 		return 0;
 	}
 	if (h->kind != SPL_SIP_HOST_NAME || p->hooks.resolve == NULL)
-		return -ENOENT;
+		return -EHOSTUNREACH;
 	unsigned got = 0;
 	int rc = p->hooks.resolve(p->hooks.resolve_ctx, h->text, u->port, tp, peers, max, &got);
 	if (rc == 0 && got == 0)
-		rc = -ENOENT;
+		rc = -ENOENT;   /* a name with no usable record is as good as none */
 	if (rc == 0)
 		*n = got < max ? got : max;
-	return rc == 0 || rc == -EAGAIN ? rc : -ENOENT;
+	/* Only the resolver's "no such name" may become a 404/604: a failure
+	 * of the resolver itself says nothing about the request. */
+	return rc == 0 || rc == -EAGAIN || rc == -ENOENT ? rc : -EHOSTUNREACH;
 }
 
 uint32_t px_peer_ip_text(const struct spl_txn_peer *peer, char *out, uint32_t cap, bool brackets)

@@ -63,12 +63,24 @@ void px_branch_timer_stop(struct spl_proxy *p, struct px_branch *b)
 	b->timer_kind = PX_TK_NONE;
 }
 
+bool px_ctx_timer(struct spl_proxy *p, struct px_ctx *c, enum px_timer_kind k, uint64_t delay,
+		  uint64_t now)
+{
+	px_ctx_timer_stop(p, c);
+	c->timer = spl_timerwheel_start(p->tw, wheel_delay(p, delay, now), tdata(p, c, k, 0));
+	return c->timer != SPL_TIMER_NONE;
+}
+
+void px_ctx_timer_stop(struct spl_proxy *p, struct px_ctx *c)
+{
+	if (c->timer != SPL_TIMER_NONE)
+		spl_timerwheel_stop(p->tw, c->timer);
+	c->timer = SPL_TIMER_NONE;
+}
+
 void px_seq_timer(struct spl_proxy *p, struct px_ctx *c, uint64_t now)
 {
-	if (c->seq_timer != SPL_TIMER_NONE)
-		spl_timerwheel_stop(p->tw, c->seq_timer);
-	c->seq_timer = spl_timerwheel_start(p->tw, wheel_delay(p, p->fork_timeout, now),
-					    tdata(p, c, PX_TK_SEQ, 0));
+	px_ctx_timer(p, c, PX_TK_SEQ, p->fork_timeout, now);
 }
 
 /* Give up on a branch now: a 408 (§16.8 without a provisional, §9.1 after
@@ -121,14 +133,20 @@ void px_timer_fire(struct spl_proxy *p, uint64_t data, uint64_t now)
 		px_drop(p, SPL_PROXY_DROP_STALE_TIMER);
 		return;
 	}
-	if (kind == PX_TK_SEQ) {
-		if (c->seq_timer == SPL_TIMER_NONE) {
+	if (kind == PX_TK_SEQ || kind == PX_TK_PARK) {
+		/* One timer per context: the park deadline while parked, the
+		 * group timeout after. One of the other kind is a leftover. */
+		bool parked = (c->flags & PX_C_PARKED) != 0;
+		if (c->timer == SPL_TIMER_NONE || parked != (kind == PX_TK_PARK)) {
 			px_drop(p, SPL_PROXY_DROP_STALE_TIMER);
 			return;
 		}
-		c->seq_timer = SPL_TIMER_NONE;
+		c->timer = SPL_TIMER_NONE;
 		px_ctx_hold(c);
-		seq_timeout(p, c, now);
+		if (parked)
+			px_park_expire(p, c, now);
+		else
+			seq_timeout(p, c, now);
 		px_ctx_unhold(p, c);
 		return;
 	}
@@ -286,10 +304,10 @@ void px_cancel_in(struct spl_proxy *p, uint64_t h, struct spl_sipmsg *msg,
 		return;
 	px_ctx_hold(c);
 	c->flags |= PX_C_CANCELLED;
-	if (c->seq_timer != SPL_TIMER_NONE) {
-		spl_timerwheel_stop(p->tw, c->seq_timer);
-		c->seq_timer = SPL_TIMER_NONE;
-	}
+	/* A parked INVITE has no branch: the verdict below is our 487 (no
+	 * final from any branch once cancelled). */
+	px_unpark(p, c);
+	px_ctx_timer_stop(p, c);
 	px_cancel_pending(p, c, now);
 	px_evaluate(p, c, now);
 	px_ctx_unhold(p, c);

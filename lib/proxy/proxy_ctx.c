@@ -50,8 +50,7 @@ void px_pools_free(struct spl_proxy *p)
 			px_ctx_release_req(p, c);
 			for (unsigned b = 0; b < c->nbr; b++)
 				px_branch_timer_stop(p, &c->br[b]);
-			if (c->seq_timer != SPL_TIMER_NONE)
-				spl_timerwheel_stop(p->tw, c->seq_timer);
+			px_ctx_timer_stop(p, c);
 		}
 	}
 	free(p->ctx_mem);
@@ -83,7 +82,7 @@ struct px_ctx *px_ctx_alloc(struct spl_proxy *p)
 	c->next_free = PX_NIL;
 	c->ext = PX_NIL;
 	c->server = SPL_TXN_NONE;
-	c->seq_timer = SPL_TIMER_NONE;
+	c->timer = SPL_TIMER_NONE;
 	c->in_local = -1;
 	p->stats.ctx_live++;
 	return c;
@@ -91,13 +90,13 @@ struct px_ctx *px_ctx_alloc(struct spl_proxy *p)
 
 static void ctx_free(struct spl_proxy *p, struct px_ctx *c)
 {
+	/* A parked request whose server transaction ended: its slot goes
+	 * with it. */
+	px_unpark(p, c);
 	px_ctx_release_req(p, c);
 	for (unsigned b = 0; b < c->nbr; b++)
 		px_branch_timer_stop(p, &c->br[b]);
-	if (c->seq_timer != SPL_TIMER_NONE) {
-		spl_timerwheel_stop(p->tw, c->seq_timer);
-		c->seq_timer = SPL_TIMER_NONE;
-	}
+	px_ctx_timer_stop(p, c);
 	if (c->ext != PX_NIL) {
 		struct px_ext *x = &p->ext_mem[c->ext];
 		x->next_free = p->ext_free;

@@ -69,6 +69,7 @@ enum {
 	PX_T_STATELESS = 1u << 1,      /* forward statelessly */
 	PX_T_RESOLVING = 1u << 2,      /* resolver said -EAGAIN */
 	PX_T_UNRESOLVED = 1u << 3,     /* no hop at all */
+	PX_T_NXNAME = 1u << 4,         /* ... because the resolver said the name does not exist */
 };
 
 /* One target of the target set, ready to forward. Slices point into the
@@ -124,6 +125,7 @@ enum px_timer_kind {
 	PX_TK_C = 1,                   /* Timer C of a branch */
 	PX_TK_CANCEL = 2,              /* waiting for the final after our CANCEL */
 	PX_TK_SEQ = 3,                 /* sequential-forking group timeout (context) */
+	PX_TK_PARK = 4,                /* park deadline (context) */
 };
 
 struct px_branch {
@@ -145,6 +147,7 @@ enum {
 	PX_C_STARTING = 1u << 3,       /* branches being started: defer the verdict */
 	PX_C_OURS = 1u << 4,           /* Request-URI was our resource (recursion allowed) */
 	PX_C_SIPS = 1u << 5,           /* Request-URI was SIPS (no recursion to sip:) */
+	PX_C_PARKED = 1u << 6,         /* waiting for a name to resolve: no branch yet */
 };
 
 struct px_ctx {
@@ -153,7 +156,8 @@ struct px_ctx {
 	struct spl_txn_peer src;       /* where the request came from */
 	uint32_t next_free;
 	uint32_t ext;                  /* ext block index or PX_NIL */
-	uint32_t seq_timer;
+	uint32_t timer;                /* the context's own: park deadline while parked,
+					  then the sequential-forking group timeout */
 	uint16_t gen;
 	uint16_t refs;                 /* live transactions referring to it */
 	uint16_t busy;                 /* nesting of proxy code working on it */
@@ -204,6 +208,7 @@ struct spl_proxy {
 	uint32_t retry_after_s;
 	uint32_t max_msg;
 	unsigned max_branches;
+	unsigned branch_cap;           /* branches a context has room for (fixed at create) */
 	uint64_t t1;
 	uint64_t timer_c;
 	uint64_t fork_timeout;
@@ -215,6 +220,15 @@ struct spl_proxy {
 	struct px_route *routes;
 	struct spl_str *req_ok;        /* Proxy-Require tags we support */
 	char *text;                    /* arena for copied configuration text */
+
+	/* requests parked until a name resolves: contexts without branches */
+	struct {
+		uint32_t *slot;        /* their context indices, oldest first */
+		uint32_t *walk;        /* copy of slot walked by spl_proxy_resume() */
+		uint32_t n, cap;
+		uint64_t timeout;
+	} park;
+	uint16_t unresolvable_status;
 
 	/* pools */
 	uint8_t *ctx_mem;
@@ -235,6 +249,7 @@ struct spl_proxy {
 	struct spl_sipmsg scratch;     /* re-scan of stored bytes (request) */
 	struct spl_sipmsg scratch2;    /* re-scan of stored bytes (best response) */
 	struct spl_sipmsg scratch3;    /* re-scan: INVITE sent (CANCEL), other responses */
+	struct spl_sipmsg parked_msg;  /* re-scan of a parked request */
 	struct px_target *tset;        /* max_branches targets */
 	struct spl_proxy_binding *bind;/* max_branches bindings */
 	char line[4][PX_LINE_MAX];     /* composed lines */
@@ -262,6 +277,12 @@ int px_pools_create(struct spl_proxy *p, uint32_t ctx_cap, uint32_t ext_cap);
 void px_pools_free(struct spl_proxy *p);
 
 /* ---- proxy.c: glue ---- */
+/* §16.5 onward for a request that passed §16.3 and has its server
+ * transaction h: answer, forward statelessly, park, or forward through a
+ * response context. `parked` is its context when it waited for a name
+ * (spl_proxy_resume, held by the caller); NULL for one just received. */
+void px_route(struct spl_proxy *p, struct px_req *r, uint64_t h, struct px_ctx *parked,
+	      uint64_t now);
 /* Count and send a response through a server transaction. */
 int px_respond(struct spl_proxy *p, uint64_t server, uint16_t status, struct spl_txn_buf *b,
 	       uint64_t now);
@@ -292,7 +313,9 @@ uint64_t px_hash(uint64_t h, const void *p, uint32_t n);
 uint64_t px_hash_u64(uint64_t h, uint64_t v);
 void px_hex16(char out[16], uint64_t v);
 bool px_hex16_parse(const char *s, uint64_t *v);
-/* Peer of a numeric URI host, or resolve hook. 0 with *n peers, -ENOENT, -EAGAIN. */
+/* Peer of a numeric URI host, or resolve hook. 0 with *n peers; -ENOENT: the
+ * name does not exist; -EAGAIN: not resolved yet; -EHOSTUNREACH: no peer
+ * for another reason (no resolve hook, no host, a resolver failure). */
 int px_uri_peers(struct spl_proxy *p, const struct spl_sip_uri *u, bool sips,
 		 struct spl_txn_peer *peers, unsigned max, unsigned *n);
 /* IP text of a peer address ("192.0.2.1", "[2001:db8::1]" with brackets). */
@@ -380,6 +403,27 @@ void px_branch_timer(struct spl_proxy *p, struct px_ctx *c, unsigned bi, enum px
 		     uint64_t delay, uint64_t now);
 void px_branch_timer_stop(struct spl_proxy *p, struct px_branch *b);
 void px_seq_timer(struct spl_proxy *p, struct px_ctx *c, uint64_t now);
+/* The context's own timer (kind SEQ or PARK); false when the wheel is full. */
+bool px_ctx_timer(struct spl_proxy *p, struct px_ctx *c, enum px_timer_kind k, uint64_t delay,
+		  uint64_t now);
+void px_ctx_timer_stop(struct spl_proxy *p, struct px_ctx *c);
+
+/* ---- proxy_park.c: requests waiting for a name to resolve ---- */
+int px_park_create(struct spl_proxy *p, uint32_t cap);
+void px_park_free(struct spl_proxy *p);
+/* Room for one more (counts park_full when there is none)? */
+bool px_park_room(struct spl_proxy *p);
+/* Park a context just opened (server transaction, request kept); false
+ * when it cannot wait (no server transaction, no request, wheel full). */
+bool px_park(struct spl_proxy *p, struct px_ctx *c, uint64_t now);
+/* Off the park list and its deadline stopped (no-op when not parked). */
+void px_unpark(struct spl_proxy *p, struct px_ctx *c);
+/* The deadline fired (timer stopped already): 503 with Retry-After. */
+void px_park_expire(struct spl_proxy *p, struct px_ctx *c, uint64_t now);
+/* Final response of ours to a context's request (NULL: none can be built),
+ * and the request bytes go. */
+void px_ctx_answer(struct spl_proxy *p, struct px_ctx *c, struct spl_sipmsg *req,
+		   enum spl_proxy_local why, uint16_t status, uint64_t now);
 
 /* ---- proxy_stateless.c: §16.11 ---- */
 void px_stateless_request(struct spl_proxy *p, struct px_req *r, struct px_target *t,

@@ -260,10 +260,7 @@ void px_evaluate(struct spl_proxy *p, struct px_ctx *c, uint64_t now)
 			break;
 		/* The group failed: the next one (§16.6, sequential). */
 		c->cur_group++;
-		if (c->seq_timer != SPL_TIMER_NONE) {
-			spl_timerwheel_stop(p->tw, c->seq_timer);
-			c->seq_timer = SPL_TIMER_NONE;
-		}
+		px_ctx_timer_stop(p, c);
 		struct px_req *r = px_ctx_request(p, c);
 		if (r != NULL)
 			px_start_group(p, c, r, now);

@@ -69,6 +69,7 @@ static void target_ruri(struct px_target *t, const struct px_req *r)
 
 static void target_static(struct spl_proxy *p, const struct px_route *rt, struct px_target *t)
 {
+	bool nxname = true;   /* every hop's name does not exist */
 	t->flags |= PX_T_FIXED | (rt->stateless ? PX_T_STATELESS : 0);
 	for (unsigned h = 0; h < rt->nhops && t->nhops < SPL_PROXY_MAX_HOPS; h++) {
 		unsigned n = 0;
@@ -78,9 +79,10 @@ static void target_static(struct spl_proxy *p, const struct px_route *rt, struct
 			t->nhops = (uint8_t)(t->nhops + n);
 		else if (rc == -EAGAIN && t->nhops == 0)
 			t->flags |= PX_T_RESOLVING;
+		nxname = nxname && rc == -ENOENT;
 	}
 	if (t->nhops == 0 && !(t->flags & PX_T_RESOLVING))
-		t->flags |= PX_T_UNRESOLVED;
+		t->flags |= PX_T_UNRESOLVED | (nxname ? PX_T_NXNAME : 0);
 }
 
 void px_target_resolve(struct spl_proxy *p, const struct px_req *r, struct px_target *t)
@@ -99,8 +101,10 @@ void px_target_resolve(struct spl_proxy *p, const struct px_req *r, struct px_ta
 	int rc = px_uri_peers(p, &rs.next, sips, t->hops, SPL_PROXY_MAX_HOPS, &n);
 	if (rc == 0)
 		t->nhops = (uint8_t)n;
+	else if (rc == -EAGAIN)
+		t->flags |= PX_T_RESOLVING;
 	else
-		t->flags |= rc == -EAGAIN ? PX_T_RESOLVING : PX_T_UNRESOLVED;
+		t->flags |= PX_T_UNRESOLVED | (rc == -ENOENT ? PX_T_NXNAME : 0);
 }
 
 /* ---- bindings ---- */

@@ -12,7 +12,9 @@
  * context and picks the best (§16.7), runs Timer C (§16.8), handles
  * transport errors (§16.9) and CANCEL (§16.10), and forwards statelessly
  * where a route says so, for ACKs, for unmatched CANCELs and for responses
- * without a transaction (§16.11).
+ * without a transaction (§16.11). A request whose next hop is a name the
+ * resolver does not know yet waits (parked: bounded, with a deadline) until
+ * spl_proxy_resume() says new answers are in.
  *
  * Nothing allocates after spl_proxy_create(): response contexts come from
  * fixed pools; a pool that runs dry answers 503 with Retry-After
@@ -108,9 +110,14 @@ struct spl_proxy_hooks {
 	 * trailing CRLF) into challenge->buf and set challenge->len. */
 	int (*authorize)(void *ctx, struct spl_sipmsg *msg, uint64_t now,
 			 struct spl_proxy_reply *challenge);
-	/* Next hops for a host name (RFC 3263; synchronous). 0 with *n >= 1
-	 * peers, -ENOENT (no such name: the branch fails as a 503 would),
-	 * -EAGAIN (not known yet: 503 with Retry-After). NULL: names fail. */
+	/* Next hops for a host name (RFC 3263). 0 with *n >= 1 peers;
+	 * -ENOENT: no such name (when that holds for every target, answered
+	 * conf.unresolvable_status; else that branch fails as a 503 would);
+	 * -EAGAIN: not known yet (an asynchronous resolver was asked): when no
+	 * target has a next hop, the request waits in a park slot for
+	 * spl_proxy_resume(), or is answered 503 with Retry-After when none is
+	 * free. Any other error: the branch fails as a 503 would. NULL: names
+	 * fail. */
 	int (*resolve)(void *ctx, struct spl_str host, uint16_t port, uint8_t transport,
 		       struct spl_txn_peer *peers, unsigned max, unsigned *n);
 	/* Wheel timers that belong neither to the transactions nor to the
@@ -174,6 +181,11 @@ struct spl_proxy_conf {
 	bool auth_any_from;              /* false: only requests From one of our domains */
 	uint32_t retry_after_s;          /* in 503 on overload; 0: 5 */
 	uint32_t max_msg;                /* largest message built; 0: 8192 */
+	uint32_t park_capacity;          /* requests that may wait for a name to resolve
+					    (resolve hook said -EAGAIN); 0: none, 503 at once */
+	uint64_t park_timeout_ns;        /* how long one may wait; 0: 2 s */
+	uint16_t unresolvable_status;    /* final status when every target's host name does not
+					    exist (resolve -ENOENT): 404 or 604; 0: 404 */
 
 	struct spl_proxy_transport tp;
 	struct spl_proxy_hooks hooks;
@@ -190,10 +202,12 @@ struct spl_txn_table *spl_proxy_txn(struct spl_proxy *p);
 /*
  * Apply a new configuration between two messages (config reload): own
  * addresses, domains, static routes, record_route, add_path, recurse_3xx,
- * max_branches, auth policy, Timer C, fork timeout, hooks and transport.
+ * max_branches, auth policy, Timer C, fork timeout, park timeout (for
+ * requests parked from now on), unresolvable_status, hooks and transport.
  * Contexts in flight keep the targets they were given. Not changed here:
- * shard, capacities, T1/T2/T4, seeds (they need a new proxy). 0, or
- * -EINVAL / -ENOMEM with the running configuration unchanged.
+ * shard, capacities (park_capacity included), T1/T2/T4, seeds (they need a
+ * new proxy). 0, or -EINVAL / -ENOMEM with the running configuration
+ * unchanged.
  */
 int spl_proxy_reconfigure(struct spl_proxy *p, const struct spl_proxy_conf *conf);
 
@@ -217,6 +231,13 @@ void spl_proxy_recv(struct spl_proxy *p, struct spl_sipmsg *msg, void *rx_owner,
 		    const struct spl_txn_peer *src, uint64_t now);
 void spl_proxy_recv_on(struct spl_proxy *p, struct spl_sipmsg *msg, void *rx_owner,
 		       const struct spl_txn_peer *src, int local, uint64_t now);
+
+/* New resolver answers are visible to the resolve hook: retry every parked
+ * request. One that resolves now is forwarded as if it had just arrived; one
+ * still -EAGAIN keeps waiting until its own deadline. Returns how many were
+ * forwarded or answered. */
+unsigned spl_proxy_resume(struct spl_proxy *p, uint64_t now);   /* between messages */
+unsigned spl_proxy_parked(const struct spl_proxy *p);   /* gauge */
 
 /* Answer a REJECT verdict statelessly with its status and reason (a DROP
  * or OK verdict, a response, or an ACK, which is never answered, is only
@@ -282,6 +303,11 @@ struct spl_proxy_stats {
 	uint64_t ext_exhausted;                     /* forking/failover state not kept */
 	uint64_t targets_truncated;                 /* targets over max_branches */
 	uint64_t registers;                         /* REGISTERs answered by the registrar */
+	uint64_t parked;                            /* requests parked (resolve said -EAGAIN) */
+	uint64_t park_resumed;                      /* ... forwarded after waiting */
+	uint64_t park_timeouts;                     /* ... answered 503 at their deadline */
+	uint64_t park_full;                         /* 503 at once: every park slot taken */
+	uint64_t unresolvable;                      /* answered unresolvable_status */
 	uint64_t ctx_live;                          /* gauge */
 } __attribute__((aligned(64)));
 

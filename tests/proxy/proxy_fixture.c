@@ -299,6 +299,16 @@ void fxp_resolve(const char *name, int rc, struct spl_txn_peer peer)
 	r->n = 1;
 }
 
+void fxp_resolve_rc(const char *name, int rc)
+{
+	for (unsigned i = 0; i < fx.nres; i++)
+		if (strcmp(fx.res[i].name, name) == 0) {
+			fx.res[i].rc = rc;
+			return;
+		}
+	cr_assert_fail("no resolver entry for %s", name);
+}
+
 /* ---- text ---- */
 
 static char text_pool[8][8192];

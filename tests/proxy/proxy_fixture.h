@@ -94,6 +94,9 @@ struct spl_txn_peer fxp_peer(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_
 void fxp_locate(const char *user, int n);               /* n bindings follow via fxp_bind */
 void fxp_bind(const char *user, const char *contact, uint16_t q, const char *path);
 void fxp_resolve(const char *name, int rc, struct spl_txn_peer peer);
+/* A name already in the table gets another answer (the asynchronous
+ * resolver learnt it: -EAGAIN becomes 0 with the peers given before). */
+void fxp_resolve_rc(const char *name, int rc);
 
 /* Text: bare LF to CRLF, into a static rotating pool. */
 const char *fxp_crlf(const char *lf);

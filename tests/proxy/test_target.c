@@ -97,13 +97,17 @@ Test(proxy_target, flow_of_binding_used_as_next_hop)
 	cr_assert_eq(fx.sent[f].dst.port, 34567);
 }
 
-Test(proxy_target, unresolvable_next_hop_500)
+/* A resolver that fails (not "no such name": that is test_park.c's 404)
+ * says nothing about the request: the branch fails as a 503 would. */
+Test(proxy_target, resolver_failure_next_hop_500)
 {
-	fxp_rx(fxp_invite("sip:carol@nowhere.example.net", 1, NULL), FX_UAC);
+	fxp_resolve("broken.example.net", -EIO, fxp_peer(0, 0, 0, 0, 0, 0));
+	fxp_rx(fxp_invite("sip:carol@broken.example.net", 1, NULL), FX_UAC);
 	int r = fxp_find(0, "SIP/2.0 500 ");
 	cr_assert_geq(r, 0, "a branch that cannot be sent is a 503, forwarded as 500");
 	cr_assert_eq(fxp_count("INVITE "), 0);
 	cr_assert_eq(fxp_stats()->best_500_for_503, 1);
+	cr_assert_eq(fxp_stats()->unresolvable, 0);
 }
 
 Test(proxy_target, resolver_busy_503_retry_after)
@@ -164,6 +168,15 @@ Test(proxy_target, reconfigure_swaps_routes_between_messages)
 	int h = fxp_find(0, "INVITE sip:fred@carrier.example.net");
 	cr_assert_geq(h, 0);
 	cr_expect_eq(fx.sent[h].dst.addr[3], 70);
+
+	/* Contexts were sized for max_branches at create: more is refused
+	 * (it would write past a context's branches), fewer is fine. */
+	struct spl_proxy_conf more = c;
+	more.max_branches = (fx.conf.max_branches ? fx.conf.max_branches : 8) + 1;
+	cr_expect_eq(spl_proxy_reconfigure(fx.p, &more), -EINVAL);
+	struct spl_proxy_conf fewer = c;
+	fewer.max_branches = 2;
+	cr_expect_eq(spl_proxy_reconfigure(fx.p, &fewer), 0);
 }
 
 /* drain: new calls get 503 + Retry-After, in-dialog requests still pass. */

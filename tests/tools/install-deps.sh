@@ -8,6 +8,7 @@ pkgs=(
 	libsofia-sip-ua-dev libosip2-dev
 	clang libclang-rt-14-dev
 	sip-tester iproute2 procps iputils-ping
+	socat openssl
 )
 missing=()
 for p in "${pkgs[@]}"; do
