@@ -79,6 +79,7 @@ struct spl_handoff {
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint8_t transport;        /* enum spl_sip_transport; 0: UDP */
+	uint8_t send_failed;      /* stream_in: a request of this shard's that could not be sent */
 	uint32_t conn_id;         /* TCP/TLS: the connection it came on */
 };
 

@@ -75,7 +75,7 @@ static const char *const stream_close_keys[SPL_STREAM_CLOSE__COUNT] = {
 struct conn_stats {
 	uint64_t accepted, connected, connect_failed, refused_limit, refused_per_ip;
 	uint64_t msgs_in, msgs_out, bytes_in, bytes_out, pings, pongs;
-	uint64_t tls_handshakes, tls_failed, send_drops, ring_drops;
+	uint64_t tls_handshakes, tls_failed, send_drops, ring_drops, send_failed;
 	uint64_t closes[CONN_CLOSE__COUNT];
 	struct spl_stream_stats framing;   /* lib/stream's totals, closes by framing reason */
 };
@@ -89,6 +89,7 @@ struct wq_ent {
 	struct rte_mbuf *m;
 	const char *data;
 	uint32_t len;
+	uint32_t shard;          /* who sent it (told when it cannot be delivered) */
 };
 
 struct flow_key {
@@ -249,9 +250,18 @@ static void set_events(struct conn *c, bool out)
 		c->want_out = out;
 }
 
+static void report_failed(uint32_t shard, const char *data, uint32_t len);
+
+/* Queued requests that will never leave are reported to their shards:
+ * the client transaction fails over now instead of timing out (§17.1.4,
+ * RFC 3263 §4.3). A partly written one was delivered as far as we know. */
 static void wq_clear(struct conn *c)
 {
 	while (c->wq_n) {
+		struct wq_ent *e = &c->wq[c->wq_head];
+		if (e->m && c->wq_off == 0)
+			report_failed(e->shard, e->data, e->len);
+		c->wq_off = 0;
 		if (c->wq[c->wq_head].m)
 			rte_pktmbuf_free(c->wq[c->wq_head].m);
 		c->wq_head = (c->wq_head + 1) % WQ_MAX;
@@ -364,6 +374,28 @@ static struct conn *conn_new(int fd, uint8_t transport, bool inbound, const stru
 
 /* ---- to the shards ---- */
 
+static void report_failed(uint32_t shard, const char *data, uint32_t len)
+{
+	/* Responses have no client transaction to tell. */
+	if (len < 8 || memcmp(data, "SIP/2.0 ", 8) == 0 || shard >= S.app->nshards || len > S.small_room)
+		return;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(S.pool);
+	if (!m)
+		return;
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), data, len);
+	struct spl_handoff *h = rte_mbuf_to_priv(m);
+	memset(h, 0, sizeof(*h));
+	h->m = m;
+	h->len = len;
+	h->send_failed = 1;
+	if (rte_ring_sp_enqueue(S.app->shards[shard]->stream_in, m) != 0) {
+		rte_pktmbuf_free(m);
+		S.st.ring_drops++;
+		return;
+	}
+	S.st.send_failed++;
+}
+
 /* RFC 5923: a request whose top Via has `alias` lets us reuse this
  * connection for requests to its sent-by. */
 static void learn_alias(struct conn *c, const char *p, uint32_t len)
@@ -431,7 +463,7 @@ static void deliver(struct conn *c, const char *msg, uint32_t len)
 	S.st.msgs_in++;
 }
 
-static bool queue_bytes(struct conn *c, struct rte_mbuf *m, const char *data, uint32_t len);
+static bool queue_bytes(struct conn *c, struct rte_mbuf *m, const char *data, uint32_t len, uint32_t shard);
 
 /* Frame what was read; false when the connection was closed. */
 static bool consume(struct conn *c, const char *buf, size_t n, uint64_t now)
@@ -450,7 +482,7 @@ static bool consume(struct conn *c, const char *buf, size_t n, uint64_t now)
 		} else if (k == SPL_STREAM_EV_PING) {
 			/* RFC 5626 §3.5.1: a double CRLF ping gets one CRLF pong. */
 			S.st.pings++;
-			if (queue_bytes(c, NULL, "\r\n", 2))
+			if (queue_bytes(c, NULL, "\r\n", 2, 0))
 				S.st.pongs++;
 			if (!c->id)
 				return false;
@@ -465,17 +497,19 @@ static bool consume(struct conn *c, const char *buf, size_t n, uint64_t now)
 
 static void flush(struct conn *c, uint64_t now);
 
-static bool queue_bytes(struct conn *c, struct rte_mbuf *m, const char *data, uint32_t len)
+static bool queue_bytes(struct conn *c, struct rte_mbuf *m, const char *data, uint32_t len, uint32_t shard)
 {
 	uint64_t limit = (uint64_t)S.app->cfg->write_queue_kb * 1024;
 	if (c->wq_n == WQ_MAX || c->wq_bytes + len > limit) {
-		if (m)
+		if (m) {
+			report_failed(shard, data, len);
 			rte_pktmbuf_free(m);
+		}
 		S.st.send_drops++;
 		conn_close(c, CONN_CLOSE_BACKPRESSURE, 0);
 		return false;
 	}
-	c->wq[(c->wq_head + c->wq_n) % WQ_MAX] = (struct wq_ent){ m, data, len };
+	c->wq[(c->wq_head + c->wq_n) % WQ_MAX] = (struct wq_ent){ m, data, len, shard };
 	c->wq_n++;
 	c->wq_bytes += len;
 	if (c->state == C_OPEN)
@@ -605,11 +639,12 @@ static void send_one(struct spl_stream_tx *tx, uint64_t now)
 		c = open_out(&tx->peer, now);
 	if (!c) {
 		S.st.send_drops++;
+		report_failed(tx->shard, tx->data, tx->len);
 		if (tx->m)
 			rte_pktmbuf_free(tx->m);
 		return;
 	}
-	if (queue_bytes(c, tx->m, tx->data, tx->len)) {
+	if (queue_bytes(c, tx->m, tx->data, tx->len, tx->shard)) {
 		c->tx_msgs++;
 		S.st.msgs_out++;
 	}
@@ -935,7 +970,7 @@ json_t *spl_conn_stats_json(void)
 #define N(k) json_object_set_new(o, #k, json_integer((json_int_t)S.st.k))
 	N(accepted); N(connected); N(connect_failed); N(refused_limit); N(refused_per_ip);
 	N(msgs_in); N(msgs_out); N(bytes_in); N(bytes_out); N(pings); N(pongs);
-	N(tls_handshakes); N(tls_failed); N(send_drops); N(ring_drops);
+	N(tls_handshakes); N(tls_failed); N(send_drops); N(ring_drops); N(send_failed);
 #undef N
 	for (unsigned i = 0; i < CONN_CLOSE__COUNT; i++)
 		json_object_set_new(o, close_keys[i], json_integer((json_int_t)S.st.closes[i]));

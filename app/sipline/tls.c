@@ -43,7 +43,8 @@ static int ctx_common(SSL_CTX *ctx, const struct spl_config *c, char *err, unsig
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	/* Writes come from queued buffers that may move between retries. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* A peer that closes without close_notify is a close, not a TLS failure. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (c->tls_cert[0]) {
 		if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
 			take_error("");

@@ -164,6 +164,15 @@ static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_
 	s->stats.handoff_out++;
 }
 
+/* The control thread could not deliver a request of ours over TCP/TLS. */
+static void send_failed(struct spl_shard *s, struct rte_mbuf *m, const char *p, uint32_t len, uint64_t now)
+{
+	static __thread struct spl_sipmsg msg;
+	if (spl_sipmsg_scan(&msg, p, len) == SPL_SIPMSG_E_NONE)
+		spl_txn_client_send_failed(spl_proxy_txn(s->proxy), &msg, -ECONNREFUSED, now);
+	rte_pktmbuf_free(m);
+}
+
 static unsigned drain_rings(struct spl_shard *s, uint64_t now)
 {
 	unsigned total = 0;
@@ -186,8 +195,12 @@ static unsigned drain_rings(struct spl_shard *s, uint64_t now)
 		unsigned n = rte_ring_sc_dequeue_burst(s->stream_in, (void **)ms, SPL_BURST, NULL);
 		for (unsigned i = 0; i < n; i++) {
 			struct spl_handoff *h = rte_mbuf_to_priv(ms[i]);
-			spl_shard_sip(s, ms[i], rte_pktmbuf_mtod(ms[i], const char *) + h->off, h->len, h->family, h->src,
-				      h->src_port, h->transport, h->conn_id, now);
+			const char *p = rte_pktmbuf_mtod(ms[i], const char *) + h->off;
+			if (h->send_failed)
+				send_failed(s, ms[i], p, h->len, now);
+			else
+				spl_shard_sip(s, ms[i], p, h->len, h->family, h->src, h->src_port, h->transport,
+					      h->conn_id, now);
 		}
 		total += n;
 	}

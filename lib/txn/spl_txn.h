@@ -304,6 +304,12 @@ int spl_txn_client_start(struct spl_txn_table *tbl, uint64_t handle,
 			 const struct spl_txn_buf *req, uint64_t now);
 /* Give back a reserved, never-started slot. No callbacks. */
 int spl_txn_client_abandon(struct spl_txn_table *tbl, uint64_t handle);
+/* A request sent earlier could not be delivered after all (asynchronous
+ * transports: a TCP connect refused, a TLS verification failure): the
+ * client transaction named by its top Via branch and CSeq method gets
+ * on_transport_error and ends (§17.1.4). 0, -ENOENT (no such live
+ * transaction, e.g. it already ended), -EINVAL (not a request). */
+int spl_txn_client_send_failed(struct spl_txn_table *tbl, struct spl_sipmsg *req, int err, uint64_t now);
 /* Branch of a client transaction (for a CANCEL: the INVITE's). */
 int spl_txn_branch(const struct spl_txn_table *tbl, uint64_t handle,
 		   char branch[SPL_SIPMSG_BRANCH_LEN]);

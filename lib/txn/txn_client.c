@@ -300,6 +300,41 @@ int spl_txn_recv_response(struct spl_txn_table *tbl, struct spl_sipmsg *msg,
 	return txn_client_response(tbl, t, msg, src, now);
 }
 
+/*
+ * A request we sent could not be delivered after all (a stream that
+ * failed to connect, or closed with it queued): §17.1.4, as a send error
+ * would have been. The request names its transaction by its top Via
+ * branch and CSeq method, as a response would.
+ */
+int spl_txn_client_send_failed(struct spl_txn_table *tbl, struct spl_sipmsg *req, int err, uint64_t now)
+{
+	if (!req->request || spl_sipmsg_parse(req, SPL_SIPMSG_P_VIA | SPL_SIPMSG_P_CSEQ) != SPL_SIPMSG_E_NONE ||
+	    req->nvias == 0)
+		return -EINVAL;
+	uint8_t shard;
+	uint32_t slot;
+	uint16_t gen;
+	if (!spl_sipmsg_branch_decode(req->vias[0].branch, &shard, &slot, &gen) || shard != tbl->shard ||
+	    slot >= tbl->capacity)
+		return -ENOENT;
+	struct txn *t = &tbl->slots[slot];
+	uint8_t cm = req->cseq.method_id;
+	if (t->gen != gen || !txn_is_client(t))
+		return -ENOENT;
+	if (cm == SPL_SIP_METHOD_CANCEL && t->method == SPL_SIP_METHOD_INVITE) {
+		if (t->link == TXN_NIL)
+			return -ENOENT;
+		t = &tbl->slots[t->link];
+	} else if (cm != t->method) {
+		return -ENOENT;   /* an ACK: no transaction to tell */
+	}
+	if (t->state == SPL_TXN_STATE_RESERVED || t->state == SPL_TXN_STATE_TERMINATED ||
+	    (t->flags & TXN_F_ZOMBIE) || t->state == SPL_TXN_STATE_COMPLETED)
+		return -ENOENT;
+	txn_fail_transport(tbl, t, err, now);
+	return 0;
+}
+
 /* ---- timers ---- */
 
 void txn_client_timer(struct spl_txn_table *tbl, struct txn *t, enum spl_txn_timer id, uint64_t now)

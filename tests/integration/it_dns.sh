@@ -63,7 +63,7 @@ while True:
 sink_stop() { local v="SINK_PID_$1"; kill "${!v}" 2>/dev/null; wait "${!v}" 2>/dev/null; }
 sink_invites() { grep -c '^INVITE ' "$WORK/$1.sink"; }
 
-# dns_json SUBCOMMAND...: "dns ... --json" through python: prints EXPR of the reply (r)
+# dns_py EXPR SUBCOMMAND...: EXPR (python, the JSON reply as r) of "dns SUBCOMMAND..."
 dns_py() {
 	local expr=$1; shift
 	spl_ctl --json dns "$@" | python3 -c "import json,sys; r=json.load(sys.stdin); print($expr)"

@@ -373,3 +373,31 @@ Test(txn_client_invite, ack_without_a_buffer_is_retried_on_the_retransmitted_fin
 	cr_assert_eq(fx_rx_rsp(&r, &udp), SPL_TXN_RX_ABSORBED);
 	cr_assert_str_eq(fx_sent_text(2), fx_sent_text(1));
 }
+
+/* A stream that failed after the send was accepted (TCP connect refused):
+ * the request itself names its transaction; it fails over at once. */
+Test(txn_client_invite, send_failed_later_ends_the_transaction_as_a_transport_error)
+{
+	struct spl_txn_peer tcp = fx_tcp();
+	char br[SPL_SIPMSG_BRANCH_LEN];
+	uint64_t h = fx_client(&(struct fx_req){ 0 }, &tcp, br);
+	cr_assert_eq(fx.nsent, 1);
+	fx_run_to(2 * SEC);
+	struct spl_sipmsg *m = fx_msg(fx_sent_text(0), (uint32_t)strlen(fx_sent_text(0)));
+	cr_assert_eq(spl_txn_client_send_failed(fx.tbl, m, -ECONNREFUSED, fx.now), 0);
+	cr_assert_eq(fx_last(FX_TERR)->handle, h);
+	cr_assert_eq(fx_last(FX_TERR)->err, -ECONNREFUSED);
+	cr_assert_eq(fx_last(FX_TERR)->at, 2 * SEC);
+	cr_assert_eq(spl_txn_state(fx.tbl, h), -1);
+	cr_assert_eq(spl_txn_stats(fx.tbl)->transport_errors, 1);
+	/* Told again (a second queued copy): the transaction is gone. */
+	m = fx_msg(fx_sent_text(0), (uint32_t)strlen(fx_sent_text(0)));
+	cr_assert_eq(spl_txn_client_send_failed(fx.tbl, m, -ECONNREFUSED, fx.now), -ENOENT);
+	fx_run_to(40 * SEC);
+	cr_assert_eq(fx_count(FX_TIMEOUT), 0, "no Timer B after the transport error");
+	/* A response is not a request: refused. */
+	struct fx_rsp r = rsp(200, br);
+	char text[1024];
+	int n = fx_rsp_text(&r, text, sizeof(text));
+	cr_assert_eq(spl_txn_client_send_failed(fx.tbl, fx_msg(text, (uint32_t)n), -EIO, fx.now), -EINVAL);
+}
