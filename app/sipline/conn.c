@@ -888,8 +888,8 @@ int spl_conn_start(struct spl_app *app, char *err, unsigned errlen)
 	S.app = app;
 	if (!c->tcp && !c->tls)
 		return 0;
-	if (app->exc_port < 0) {
-		spl_log(SPL_LOG_WARNING, "no exception path: SIP over TCP/TLS is off");
+	if (app->exc_port < 0 || spl_excns_fd() < 0) {
+		spl_log(SPL_LOG_WARNING, "no isolated exception path: SIP over TCP/TLS is off");
 		return 0;
 	}
 	if (c->tls) {

@@ -66,7 +66,9 @@ int spl_excns_socket(int domain, int type, int protocol)
 
 int spl_excns_run(int (*fn)(void *arg), void *arg)
 {
-	if (exc_ns < 0 || enter(exc_ns) != 0)
+	if (exc_ns < 0)
+		return fn(arg);   /* no namespace of its own: here */
+	if (enter(exc_ns) != 0)
 		return -1;
 	int rc = fn(arg);
 	if (enter(host_ns) != 0) {
@@ -95,11 +97,19 @@ int spl_excns_open(const struct spl_config *c, uint16_t *port_id, char *err, uns
 		return -1;
 	}
 	if (unshare(CLONE_NEWNET) != 0) {
-		snprintf(err, errlen, "exception path: cannot create a network namespace (needs CAP_SYS_ADMIN): %s",
-			 strerror(errno));
+		/* E.g. a container with NET_ADMIN only. The exception TAP then
+		 * stays in this namespace, unconfigured (non-SIP traffic is not
+		 * answered by a kernel), and SIP over TCP/TLS is off. */
+		spl_log(SPL_LOG_WARNING, "exception path: no network namespace of its own (%s; needs CAP_SYS_ADMIN): "
+			"SIP over TCP/TLS is off", strerror(errno));
 		close(host_ns);
 		host_ns = -1;
-		return -1;
+		int rc = rte_dev_probe(EXC_VDEV ",iface=" SPL_EXC_IFNAME);
+		if (rc < 0 || rte_eth_dev_get_port_by_name(EXC_VDEV, port_id) != 0) {
+			snprintf(err, errlen, "exception path: cannot create TAP %s: %s", SPL_EXC_IFNAME, rte_strerror(-rc));
+			return -1;
+		}
+		return 0;
 	}
 	exc_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	int rc = exc_ns < 0 ? -1 : rte_dev_probe(EXC_VDEV ",iface=" SPL_EXC_IFNAME);
@@ -262,7 +272,9 @@ out:
 
 int spl_excns_configure(const struct spl_config *c, const struct rte_ether_addr *mac, char *err, unsigned errlen)
 {
-	if (exc_ns < 0 || enter(exc_ns) != 0) {
+	if (exc_ns < 0)
+		return 0;   /* in the host's namespace: configuring it would steal sipline's addresses */
+	if (enter(exc_ns) != 0) {
 		snprintf(err, errlen, "exception path: no namespace");
 		return -1;
 	}

@@ -128,8 +128,8 @@ spl_start() {
 	ip -n "$NS" addr add "$UAS_IP/24" dev spl0 2>/dev/null
 	ip -n "$NS" addr add "$UAS2_IP/24" dev spl0 2>/dev/null
 	ip -n "$NS" link set spl0 up
-	# The exception TAP stays down in this namespace: with sipline's
-	# address on it the kernel would answer for sipline itself.
+	# sipline's exception TAP (TCP/TLS, other non-SIP traffic) is in a
+	# network namespace of sipline's own, not in this one.
 	for _ in $(seq 1 50); do
 		if ip netns exec "$NS" ping -c1 -W1 "$SPL_IP" >/dev/null 2>&1; then
 			note "sipline up (pid $SPL_PID; control socket at ${t_ctl}s) [$(elapsed)s]"
