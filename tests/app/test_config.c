@@ -126,3 +126,51 @@ Test(app_config, shipped_configs_and_profiles_load)
 	cr_expect_not_null(strstr(err, "cannot read driver profile 'nosuch'"), "%s", err);
 	cr_expect_neq(spl_profile_load(dir, "../etc/passwd", &p, err, sizeof(err)), 0);
 }
+
+/* tcp / tls / dns groups: keys, defaults, cross-field rules. */
+Test(app_config, streams_and_dns_keys)
+{
+	static const char text[] =
+		"ports = ( { addresses = [\"192.0.2.1/24\"]; } );\n"
+		"sip = { domains = [\"a.test\"]; };\n"
+		"tcp = { port = 5070; max_connections = 100; max_per_ip = 5; max_message = 4096; };\n"
+		"tls = { enabled = true; certificate = \"/c.pem\"; private_key = \"/k.pem\"; ca_file = \"/ca.pem\";\n"
+		"        verify_client = true; };\n"
+		"dns = { servers = \"127.0.0.1:5353\"; unresolvable_status = 604;\n"
+		"        hosts = ( { name = \"pbx.lab\"; address = \"192.0.2.20\"; } ); };\n";
+	cr_assert_eq(spl_config_parse("s.conf", text, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.tcp, "TCP is on by default");
+	cr_expect_eq(c.tcp_port, 5070);
+	cr_expect_eq(c.max_connections, 100);
+	cr_expect_eq(c.max_per_ip, 5);
+	cr_expect_eq(c.max_message, 4096);
+	cr_expect_eq(c.idle_timeout_s, 600, "default");
+	cr_expect(c.tls);
+	cr_expect_eq(c.tls_port, 5061, "default");
+	cr_expect(c.tls_verify_client);
+	cr_expect(c.tls_verify_server, "verify_server defaults to on");
+	cr_expect_str_eq(c.dns_servers, "127.0.0.1:5353");
+	cr_expect_eq(c.dns_unresolvable_status, 604);
+	cr_expect_eq(c.ndns_hosts, 1);
+	cr_expect_str_eq(c.dns_hosts[0].name, "pbx.lab");
+	cr_expect_str_eq(c.dns_hosts[0].addr, "192.0.2.20");
+
+	/* The registrar (which needs domains) is off so that only the
+	 * group under test can be at fault. */
+	static const char pr[] = "ports = ( { addresses = [\"192.0.2.1/24\"]; } );\nregistrar = { enabled = false; };\n";
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%stls = { enabled = true; };\n", pr);
+	expect_error(buf, "tls.enabled needs tls.certificate and tls.private_key", 3);
+	snprintf(buf, sizeof(buf), "%stls = { enabled = true; certificate = \"/c\"; private_key = \"/k\"; };\n", pr);
+	expect_error(buf, "need tls.ca_file", 3);
+	snprintf(buf, sizeof(buf),
+		 "%stls = { enabled = true; port = 5060; certificate = \"/c\"; private_key = \"/k\"; verify_server = false; };\n",
+		 pr);
+	expect_error(buf, "tls.port (5060) is the same as tcp.port", 3);
+	snprintf(buf, sizeof(buf), "%sdns = { unresolvable_status = 500; };\n", pr);
+	expect_error(buf, "dns.unresolvable_status must be 404 or 604", 3);
+	snprintf(buf, sizeof(buf), "%sdns = {\n hosts = ( { name = \"x\"; address = \"nope\"; } ); };\n", pr);
+	expect_error(buf, "dns.hosts[0].address 'nope' is not an IP address", 4);
+	snprintf(buf, sizeof(buf), "%stcp = { max_message = 100; };\n", pr);
+	expect_error(buf, "tcp.max_message = 100 is out of range", 3);
+}
