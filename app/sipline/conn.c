@@ -30,6 +30,7 @@
 
 #include "app.h"
 #include "control.h"
+#include "dnsres.h"
 #include "excns.h"
 #include "log.h"
 #include "shard.h"
@@ -564,8 +565,6 @@ static void flush(struct conn *c, uint64_t now)
 
 /* ---- connecting out ---- */
 
-const char *spl_dnsres_name_for(struct spl_app *app, const struct spl_txn_peer *peer) __attribute__((weak));
-
 static struct conn *open_out(const struct spl_txn_peer *to, uint64_t now)
 {
 	if (S.live >= S.cap) {
@@ -613,7 +612,7 @@ static struct conn *open_out(const struct spl_txn_peer *to, uint64_t now)
 	c->deadline = now + (uint64_t)S.app->cfg->connect_timeout_ms * 1000000ull;
 	set_events(c, true);
 	if (to->transport == SPL_SIP_TRANSPORT_TLS) {
-		const char *name = spl_dnsres_name_for ? spl_dnsres_name_for(S.app, to) : NULL;
+		const char *name = spl_dnsres_name_for(S.app, to);   /* the RFC 3263 name, if any */
 		c->ssl = spl_tls_connect(S.tls, fd, name, fam, to->addr);
 		if (!c->ssl) {
 			S.st.tls_failed++;
@@ -624,10 +623,34 @@ static struct conn *open_out(const struct spl_txn_peer *to, uint64_t now)
 	return c;
 }
 
+/* §18.2.2: a response whose connection is gone goes to the address it
+ * came from (received) and the port of the top Via's sent-by. */
+static void response_target(struct spl_stream_tx *tx)
+{
+	static struct spl_sipmsg m;
+	if (tx->len < 8 || memcmp(tx->data, "SIP/2.0 ", 8) != 0)
+		return;
+	if (spl_sipmsg_scan(&m, tx->data, tx->len) != SPL_SIPMSG_E_NONE ||
+	    spl_sipmsg_parse(&m, SPL_SIPMSG_P_VIA) != SPL_SIPMSG_E_NONE || m.nvias == 0)
+		return;
+	tx->peer.port = m.vias[0].port ? m.vias[0].port
+				       : (tx->peer.transport == SPL_SIP_TRANSPORT_TLS ? 5061 : 5060);
+	tx->peer.conn_id = 0;
+}
+
 /* A shard's message for a stream peer. */
 static void send_one(struct spl_stream_tx *tx, uint64_t now)
 {
 	struct conn *c = by_id(tx->peer.conn_id);
+	if (!c && tx->peer.conn_id) {
+		/* The connection it came on closed: try the one it came from
+		 * (same address and port), then the Via's sent-by port. */
+		struct flow_key k;
+		key_of_peer(&k, &tx->peer);
+		c = key_find(&k);
+		if (!c)
+			response_target(tx);
+	}
 	if (!c) {
 		struct flow_key k;
 		key_of_peer(&k, &tx->peer);
