@@ -14,6 +14,7 @@ static const struct {
 	{ "timer", bench_timer_main, "timer wheel vs rte_timer with 1M timers live" },
 	{ "txn",   bench_txn_main,   "server non-INVITE transaction cycle with 1M live" },
 	{ "proxy", bench_proxy_main, "record-routed call through the proxy (CPU us/call), REGISTER with/without digest" },
+	{ "dns",   bench_dns_main,   "published DNS answers: shard-side lookup hit, negative, miss" },
 };
 
 static void usage(FILE *f)

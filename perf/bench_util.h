@@ -28,5 +28,6 @@ int bench_parse_main(int argc, char **argv);
 int bench_timer_main(int argc, char **argv);
 int bench_txn_main(int argc, char **argv);
 int bench_proxy_main(int argc, char **argv);
+int bench_dns_main(int argc, char **argv);
 
 #endif

@@ -110,6 +110,7 @@ struct conn {
 	SSL *ssl;
 	struct spl_stream *st;
 	struct spl_txn_peer peer;      /* the remote, as shards name it */
+	struct spl_txn_peer local;     /* our end (conn list) */
 	uint16_t local_port;
 	struct flow_key key[2];        /* [0] remote, [1] Via alias */
 	bool keyed[2];
@@ -149,6 +150,27 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Peer-caused failures (handshake garbage, refused connects) are logged
+ * at most 10 a second: a flood must not become a log flood. The rest are
+ * counted and summed up in the next line that gets through. */
+static bool log_allowed(uint64_t now)
+{
+	static uint64_t window;
+	static unsigned n, suppressed;
+	if (now - window >= 1000000000ull) {
+		if (suppressed)
+			spl_log(SPL_LOG_NOTICE, "streams: %u similar messages suppressed", suppressed);
+		window = now;
+		n = suppressed = 0;
+	}
+	if (n < 10) {
+		n++;
+		return true;
+	}
+	suppressed++;
+	return false;
 }
 
 /* ---- flow hash ---- */
@@ -283,13 +305,13 @@ static void conn_close(struct conn *c, enum conn_close why, int stream_why)
 {
 	char r[64];
 	addr_text(&c->peer, r, sizeof(r));
-	if (stream_why > 0)
-		spl_log(SPL_LOG_INFO, "conn %u %s %s closed: %s", c->id, c->transport == SPL_SIP_TRANSPORT_TLS ? "tls" : "tcp",
-			r, spl_stream_close_reason((enum spl_stream_close)stream_why));
-	else
-		spl_log(why == CONN_CLOSE_PEER || why == CONN_CLOSE_SHUTDOWN ? SPL_LOG_DEBUG : SPL_LOG_INFO,
-			"conn %u %s %s closed: %s", c->id, c->transport == SPL_SIP_TRANSPORT_TLS ? "tls" : "tcp", r,
-			close_text[why]);
+	const char *tp = c->transport == SPL_SIP_TRANSPORT_TLS ? "tls" : "tcp";
+	bool normal = stream_why <= 0 && (why == CONN_CLOSE_PEER || why == CONN_CLOSE_SHUTDOWN);
+	if (normal)
+		spl_log(SPL_LOG_DEBUG, "conn %u %s %s closed: %s", c->id, tp, r, close_text[why]);
+	else if (log_allowed(now_ns()))
+		spl_log(SPL_LOG_INFO, "conn %u %s %s closed: %s", c->id, tp, r,
+			stream_why > 0 ? spl_stream_close_reason((enum spl_stream_close)stream_why) : close_text[why]);
 	if (stream_why <= 0)
 		S.st.closes[why]++;
 	key_del(c, 1);
@@ -358,9 +380,8 @@ static struct conn *conn_new(int fd, uint8_t transport, bool inbound, const stru
 	struct sockaddr_storage la;
 	socklen_t ll = sizeof(la);
 	if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0) {
-		struct spl_txn_peer lp;
-		peer_from_sa(&lp, &la, transport);
-		c->local_port = lp.port;
+		peer_from_sa(&c->local, &la, transport);
+		c->local_port = c->local.port;
 	}
 	struct flow_key k;
 	key_of_peer(&k, peer);
@@ -531,7 +552,8 @@ static void flush(struct conn *c, uint64_t now)
 				return;
 			}
 			if (r != SPL_TLS_DONE) {
-				spl_log(SPL_LOG_INFO, "conn %u: %s", c->id, spl_tls_error());
+				if (log_allowed(now))
+					spl_log(SPL_LOG_INFO, "conn %u: %s", c->id, spl_tls_error());
 				conn_close(c, r == SPL_TLS_EOF ? CONN_CLOSE_PEER : CONN_CLOSE_TLS, 0);
 				return;
 			}
@@ -694,7 +716,8 @@ static void tls_progress(struct conn *c, uint64_t now)
 	}
 	char ra[64];
 	addr_text(&c->peer, ra, sizeof(ra));
-	spl_log(SPL_LOG_NOTICE, "conn %u tls %s: handshake failed: %s", c->id, ra, spl_tls_error());
+	if (log_allowed(now))
+		spl_log(SPL_LOG_NOTICE, "conn %u tls %s: handshake failed: %s", c->id, ra, spl_tls_error());
 	S.st.tls_failed++;
 	conn_close(c, CONN_CLOSE_TLS, 0);
 }
@@ -716,7 +739,8 @@ static void on_readable(struct conn *c, uint64_t now)
 				return;
 			}
 			if (r != SPL_TLS_DONE) {
-				spl_log(SPL_LOG_INFO, "conn %u: %s", c->id, spl_tls_error());
+				if (log_allowed(now))
+					spl_log(SPL_LOG_INFO, "conn %u: %s", c->id, spl_tls_error());
 				conn_close(c, CONN_CLOSE_TLS, 0);
 				return;
 			}
@@ -744,13 +768,20 @@ static void on_connected(struct conn *c, uint64_t now)
 	if (e != 0) {
 		char ra[64];
 		addr_text(&c->peer, ra, sizeof(ra));
-		spl_log(SPL_LOG_NOTICE, "conn %u: connect to %s failed: %s", c->id, ra, strerror(e));
+		if (log_allowed(now))
+			spl_log(SPL_LOG_NOTICE, "conn %u: connect to %s failed: %s", c->id, ra, strerror(e));
 		S.st.connect_failed++;
 		conn_close(c, CONN_CLOSE_CONNECT, 0);
 		return;
 	}
 	S.st.connected++;
 	c->last_io = now;
+	struct sockaddr_storage la;
+	socklen_t ll = sizeof(la);
+	if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0) {
+		peer_from_sa(&c->local, &la, c->transport);
+		c->local_port = c->local.port;
+	}
 	if (c->ssl) {
 		c->state = C_HANDSHAKE;
 		c->deadline = now + (uint64_t)S.app->cfg->tls_handshake_timeout_ms * 1000000ull;
@@ -1030,9 +1061,9 @@ static int cmd_list(struct spl_ctl_req *r, json_t **out)
 			continue;
 		if (seen++ < skip || json_array_size(arr) >= PAGE)
 			continue;
-		char ra[64], la[32], tls[96];
+		char ra[64], la[64], tls[96];
 		addr_text(&c->peer, ra, sizeof(ra));
-		snprintf(la, sizeof(la), ":%u", c->local_port);
+		addr_text(&c->local, la, sizeof(la));
 		json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "id", (json_int_t)c->id,
 				      "transport", c->transport == SPL_SIP_TRANSPORT_TLS ? "tls" : "tcp", "direction",
 				      c->inbound ? "in" : "out", "state", state_names[c->state], "local", la, "remote", ra,

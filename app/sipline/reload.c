@@ -61,7 +61,8 @@ static const char *restart_needed(const struct spl_config *a, const struct spl_c
 	    !SAME(max_connections) || !SAME(max_message))
 		return "tcp/tls listeners, certificates or limits";
 	if (!SAME_STR(dns_servers) || !SAME(dns_cache_size) || !SAME(dns_park) || !SAME(ndns_hosts) ||
-	    memcmp(a->dns_hosts, b->dns_hosts, sizeof(a->dns_hosts)) != 0)
+	    memcmp(a->dns_hosts, b->dns_hosts, sizeof(a->dns_hosts)) != 0 || !SAME(dns_timeout_ms) ||
+	    !SAME(dns_tries) || !SAME(dns_ipv6) || !SAME(dns_min_ttl) || !SAME(dns_max_ttl) || !SAME(dns_neg_ttl))
 		return "dns resolver settings";
 	if (!SAME_STR(control_socket) || !SAME_STR(control_group))
 		return "control socket";

@@ -4,14 +4,16 @@
 # RFC says to reject gets its 4xx/5xx from sipline (the statuses of
 # tests/sipmsg/test_corpus.c, plus the proxy-level 416/420/483), the
 # responses to drop get no answer, the valid ones are routed or answered
-# (not checked: their targets are names sipline cannot resolve), and
+# (not checked: their targets are names no DNS server answers for here, so
+# they wait dns.park_timeout_ms for one and get a 503), and
 # sipline still answers OPTIONS and carries calls afterwards.
 . "$(dirname "$0")/lib.sh"
 CORPUS=$SPL_SHARED/corpus/rfc4475
 [ -f "$CORPUS/INDEX.tsv" ] || skip "no RFC 4475 corpus at $CORPUS (set SPL_SHARED_DIR)"
 
 spl_config 'routes = ( { domain = "example.test"; next_hops = [ "192.0.2.11:5080" ]; } );
-timers = { t1_ms = 100; };'
+timers = { t1_ms = 100; };
+dns = { park_timeout_ms = 300; };'
 spl_start || finish
 
 declare -A want=(

@@ -139,7 +139,7 @@ else pass "conn close of an unknown id refused: $(tr '\n' ' ' <"$WORK/close3.txt
 # ---- max_per_ip 16: 20 silent connections, the ones beyond are refused
 spl_stats_save pre_flood
 sip_tcp --flood 20 --hold 2 --silent >"$WORK/perip.out" 2>&1
-read -r _ _ opened _ refused _ closed _ still <<<"$(cat "$WORK/perip.out")"
+read -r _ _ _ _ refused _ closed _ _ <<<"$(cat "$WORK/perip.out")"
 spl_stats_save post_flood
 r=$(stream_d pre_flood post_flood refused_per_ip)
 live=$(( $(stream_stat pre_flood live) ))

@@ -138,6 +138,8 @@ socat_bg() {
 	local name=$1; shift
 	ip netns exec "$NS" timeout "${SOCAT_TIMEOUT:-100}" socat -d -d "$@" >>"$WORK/$name.socat" 2>&1 &
 	eval "SOCAT_PID_$name=$!"
+	# Not a job of ours: its end (killed by lib.sh's cleanup) is not reported.
+	disown $!
 }
 
 # tls_client_tunnel NAME LISTEN_PORT [CERT]: plain TCP on 192.0.2.10:LISTEN_PORT
