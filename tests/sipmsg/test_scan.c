@@ -181,10 +181,11 @@ Test(sipmsg_scan, malformed_header_line)
 Test(sipmsg_scan, too_many_headers_is_bounded)
 {
 	static char buf[SPL_SIPMSG_MAX_HDRS * 16 + 256];
-	int n = sprintf(buf, "OPTIONS sip:a@b SIP/2.0\r\n");
+	int n = snprintf(buf, sizeof(buf), "OPTIONS sip:a@b SIP/2.0\r\n");
 	for (int i = 0; i < SPL_SIPMSG_MAX_HDRS + 1; i++)
-		n += sprintf(buf + n, "X-H%d: v\r\n", i);
-	n += sprintf(buf + n, "\r\n");
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "X-H%d: v\r\n", i);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "\r\n");
+	cr_assert_lt((size_t)n, sizeof(buf));
 	cr_expect_eq(spl_sipmsg_scan(&m, buf, (uint32_t)n), SPL_SIPMSG_E_TOO_MANY_HDRS);
 	cr_expect_eq(m.nhdrs, SPL_SIPMSG_MAX_HDRS);
 }
