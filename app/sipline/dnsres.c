@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -40,7 +39,6 @@
 #include "shard.h"
 #include "spl_dns.h"
 #include "spl_dns_pub.h"
-#include "spl_proxy.h"
 #include "spl_registrar.h"
 
 #define ASK_RING        256                    /* questions queued per shard */

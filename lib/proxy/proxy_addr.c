@@ -204,12 +204,22 @@ int px_uri_peers(struct spl_proxy *p, const struct spl_sip_uri *u, bool sips,
 	}
 	if (h->kind != SPL_SIP_HOST_NAME || p->hooks.resolve == NULL)
 		return -EHOSTUNREACH;
+	/* RFC 3263 §4.1: a name with neither transport nor port is the
+	 * resolver's to choose (NAPTR, then SRV per transport): ask with no
+	 * transport. sips: keeps TLS (§4.1: only TLS-capable records). */
+	bool chosen = (spl_str_present(u->transport) && u->transport.len) || u->port ||
+		      sips || u->scheme_id == SPL_SIP_SCHEME_SIPS;
 	unsigned got = 0;
-	int rc = p->hooks.resolve(p->hooks.resolve_ctx, h->text, u->port, tp, peers, max, &got);
+	int rc = p->hooks.resolve(p->hooks.resolve_ctx, h->text, u->port, chosen ? tp : 0, peers, max, &got);
 	if (rc == 0 && got == 0)
 		rc = -ENOENT;   /* a name with no usable record is as good as none */
 	if (rc == 0)
 		*n = got < max ? got : max;
+	for (unsigned i = 0; rc == 0 && i < *n; i++)
+		if (peers[i].transport == 0) {   /* a resolver that left it open: UDP (§4.1) */
+			peers[i].transport = SPL_SIP_TRANSPORT_UDP;
+			peers[i].reliable = 0;
+		}
 	/* Only the resolver's "no such name" may become a 404/604: a failure
 	 * of the resolver itself says nothing about the request. */
 	return rc == 0 || rc == -EAGAIN || rc == -ENOENT ? rc : -EHOSTUNREACH;

@@ -115,8 +115,14 @@ static int h_resolve(void *ctx, struct spl_str host, uint16_t port, uint8_t tran
 			peers[k] = r->peers[k];
 			if (port)
 				peers[k].port = port;
-			peers[k].transport = transport;
-			peers[k].reliable = transport != SPL_SIP_TRANSPORT_UDP;
+			/* No transport asked: the resolver chooses (NAPTR), as
+			 * the record says, UDP when it says nothing. */
+			if (transport)
+				peers[k].transport = transport;
+			else if (!peers[k].transport)
+				peers[k].transport = SPL_SIP_TRANSPORT_UDP;
+			peers[k].reliable = peers[k].transport != SPL_SIP_TRANSPORT_UDP;
+			fx.res_asked_transport = transport;
 		}
 		return 0;
 	}

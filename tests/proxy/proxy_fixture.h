@@ -68,6 +68,7 @@ struct fxp {
 	struct fx_loc loc[8];
 	unsigned nloc;
 	struct fx_res res[8];
+	uint8_t res_asked_transport;  /* transport the last resolve asked for (0: none) */
 	unsigned nres;
 	enum fx_auth auth;
 	unsigned auth_calls;

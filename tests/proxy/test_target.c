@@ -199,3 +199,26 @@ Test(proxy_target, draining_refuses_only_new_transactions)
 	fxp_rx(fxp_invite("sip:erin@carrier.example.net", 3, NULL), FX_UAC);
 	cr_expect_geq(fxp_find(0, "INVITE sip:erin@"), 0);
 }
+
+/* RFC 3263 §4.1: a name with no transport and no port leaves the choice
+ * to the resolver (NAPTR); the transport it picked is used, Via included.
+ * An explicit transport or a port is passed on as given. */
+Test(proxy_target, name_without_transport_lets_the_resolver_choose)
+{
+	fxp_resolve("gw.naptr.example.net", 0, fxp_peer(203, 0, 113, 7, 5060, SPL_SIP_TRANSPORT_TCP));
+	fxp_rx(fxp_invite("sip:alice@gw.naptr.example.net", 1, NULL), FX_UAC);
+	cr_assert_eq(fx.res_asked_transport, 0, "no transport asked for");
+	int f = fxp_find(0, "INVITE sip:alice@gw.naptr.example.net");
+	cr_assert_geq(f, 0);
+	cr_expect_eq(fx.sent[f].dst.transport, SPL_SIP_TRANSPORT_TCP);
+	cr_expect_eq(fx.sent[f].dst.reliable, 1);
+	cr_expect_not_null(strstr(fx.sent[f].data, "Via: SIP/2.0/TCP "), "%s", fx.sent[f].data);
+
+	fxp_rx(fxp_invite("sip:bob@gw.naptr.example.net;transport=udp", 2, NULL), FX_UAC);
+	cr_expect_eq(fx.res_asked_transport, SPL_SIP_TRANSPORT_UDP);
+	fxp_rx(fxp_invite("sip:carol@gw.naptr.example.net:5070", 3, NULL), FX_UAC);
+	cr_expect_eq(fx.res_asked_transport, SPL_SIP_TRANSPORT_UDP, "a port given: UDP (§4.1)");
+	int g = fxp_find(0, "INVITE sip:carol@gw.naptr.example.net:5070");
+	cr_assert_geq(g, 0);
+	cr_expect_eq(fx.sent[g].dst.port, 5070);
+}
