@@ -595,6 +595,26 @@ static int cmd_log(struct spl_ctl_req *r, json_t **out)
 }
 
 /* Prometheus text exposition: every counter of "stats", labelled by shard. */
+/* "sipline_<section_><key>" in Prometheus' character set. */
+static void metric_name(char *name, size_t cap, const char *section, const char *k)
+{
+	size_t j = (size_t)snprintf(name, cap, "sipline_%s%s", section, *section ? "_" : "");
+	for (const char *p = k; *p && j + 1 < cap; p++)
+		name[j++] = ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ? *p
+			    : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : '_';
+	name[j] = '\0';
+}
+
+static const char *metric_type(const char *k)
+{
+	static const char *const gauges[] = { "live", "occupancy", "free", "in_use", "capacity", "tsc_hz",
+					      "per_sip", "in_flight", "entries", "pending" };
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (strstr(k, gauges[i]))
+			return "gauge";
+	return "counter";
+}
+
 static int cmd_metrics(struct spl_ctl_req *r, json_t **out)
 {
 	json_t *st = spl_appctl_stats(app_of(r));
@@ -604,27 +624,15 @@ static int cmd_metrics(struct spl_ctl_req *r, json_t **out)
 		json_decref(st);
 		return spl_ctl_error(out, "out of memory");
 	}
-	json_t *sum = json_object_get(st, "totals");
+	char name[160];
 	const char *k;
 	json_t *v;
-	json_object_foreach(sum, k, v) {
-		if (!json_is_integer(v))
+	/* Shard counters, one series per shard (totals when not per shard). */
+	json_object_foreach(json_object_get(st, "totals"), k, v) {
+		if (!json_is_integer(v) || len + 512 > cap)
 			continue;
-		char name[160];
-		size_t j = 0;
-		j += (size_t)snprintf(name, sizeof(name), "sipline_");
-		for (const char *p = k; *p && j + 1 < sizeof(name); p++)
-			name[j++] = ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ? *p
-				    : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : '_';
-		name[j] = '\0';
-		if (len + 512 > cap)
-			break;
-		len += (size_t)snprintf(buf + len, cap - len, "# TYPE %s %s\n", name,
-					strstr(k, "live") || strstr(k, "occupancy") || strstr(k, "free") ||
-							strstr(k, "in_use") || strstr(k, "capacity") || strstr(k, "tsc_hz") ||
-							strstr(k, "per_sip")
-						? "gauge"
-						: "counter");
+		metric_name(name, sizeof(name), "", k);
+		len += (size_t)snprintf(buf + len, cap - len, "# TYPE %s %s\n", name, metric_type(k));
 		for (unsigned s = 0; s < app_of(r)->nshards; s++) {
 			char sk[32];
 			snprintf(sk, sizeof(sk), "shard%u", s);
@@ -637,6 +645,16 @@ static int cmd_metrics(struct spl_ctl_req *r, json_t **out)
 			len += (size_t)snprintf(buf + len, cap - len, "%s %" JSON_INTEGER_FORMAT "\n", name,
 						json_integer_value(v));
 	}
+	/* The control thread's: TCP/TLS connections and the resolver. */
+	static const char *const sections[] = { "streams", "dns" };
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		json_object_foreach(json_object_get(st, sections[i]), k, v) {
+			if (!json_is_integer(v) || len + 512 > cap)
+				continue;
+			metric_name(name, sizeof(name), sections[i], k);
+			len += (size_t)snprintf(buf + len, cap - len, "# TYPE %s %s\n%s %" JSON_INTEGER_FORMAT "\n", name,
+						metric_type(k), name, json_integer_value(v));
+		}
 	json_decref(st);
 	*out = json_string(buf);
 	free(buf);

@@ -98,12 +98,15 @@ for n, line in enumerate(lines, 1):
     if (name, labels) in seen:
         print(f"line {n}: duplicate sample {name}{labels}"); bad += 1
     seen.add((name, labels))
-need = ["sipline_sip_in", "sipline_txn_live", "sipline_busy_cycles"]
+need = ["sipline_sip_in", "sipline_txn_live", "sipline_busy_cycles",
+        "sipline_streams_accepted", "sipline_streams_live", "sipline_dns_lookups"]
 for k in need:
     if not any(s[0] == k for s in seen):
         print(f"missing {k}"); bad += 1
 if typed.get("sipline_txn_live") != "gauge" or typed.get("sipline_sip_in") != "counter":
     print("txn_live must be a gauge and sip_in a counter"); bad += 1
+if typed.get("sipline_streams_live") != "gauge" or typed.get("sipline_streams_accepted") != "counter":
+    print("streams_live must be a gauge and streams_accepted a counter"); bad += 1
 sys.exit(1 if bad or not seen else 0)
 PY
 
