@@ -379,7 +379,7 @@ Test(txn_client_invite, ack_without_a_buffer_is_retried_on_the_retransmitted_fin
 Test(txn_client_invite, send_failed_later_ends_the_transaction_as_a_transport_error)
 {
 	struct spl_txn_peer tcp = fx_tcp();
-	char br[SPL_SIPMSG_BRANCH_LEN];
+	char br[64];   /* fx_client copies the branch with its NUL */
 	uint64_t h = fx_client(&(struct fx_req){ 0 }, &tcp, br);
 	cr_assert_eq(fx.nsent, 1);
 	fx_run_to(2 * SEC);
