@@ -697,6 +697,8 @@ static void send_one(struct spl_stream_tx *tx, uint64_t now)
 
 /* ---- reading ---- */
 
+static void on_readable(struct conn *c, uint64_t now);
+
 static void tls_progress(struct conn *c, uint64_t now)
 {
 	enum spl_tls_io r = spl_tls_handshake(c->ssl);
@@ -707,6 +709,10 @@ static void tls_progress(struct conn *c, uint64_t now)
 		S.st.tls_handshakes++;
 		c->last_io = now;
 		flush(c, now);
+		/* Records that came with the handshake's last flight may wait
+		 * in OpenSSL's buffer, where epoll cannot see them. */
+		if (c->id)
+			on_readable(c, now);
 		return;
 	}
 	if (r == SPL_TLS_WANT_READ || r == SPL_TLS_WANT_WRITE) {
