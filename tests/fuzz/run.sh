@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS] [LIBFUZZER ARGS...]
 #
-# Builds the lib/sipmsg libFuzzer harness with ASan+UBSan into a temporary
+# Builds the lib/sipmsg and lib/stream libFuzzer harnesses with ASan+UBSan into a temporary
 # directory, seeds a corpus from the RFC 4475/5118 torture messages
 # ($SHARED/corpus/*/*.dat; SHARED defaults to ../shared beside the repo),
 # tests/fuzz/regressions/ and tests/fuzz/seeds/, and fuzzes for SECONDS
-# (default 60). Exits non-zero on any finding and prints where the crash
+# (default 60; lib/stream a third of that after). Exits non-zero on any finding and prints where the crash
 # input is; the temporary directory is kept in that case (and with KEEP=1).
 # CC (default clang) must support -fsanitize=fuzzer.
 set -euo pipefail
@@ -28,6 +28,9 @@ echo "fuzz: building in $work"
 "$cc" -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -I"$repo/lib/sipmsg" \
 	"$repo"/lib/sipmsg/*.c "$here/fuzz_sipmsg.c" -o "$work/fuzz_sipmsg"
+"$cc" -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-std=gnu11 -D_GNU_SOURCE -I"$repo/lib/sipmsg" -I"$repo/lib/stream" \
+	"$repo"/lib/sipmsg/*.c "$repo/lib/stream/stream.c" "$here/fuzz_stream.c" -o "$work/fuzz_stream"
 
 mkdir -p "$work/corpus" "$work/artifacts"
 nseed=0
@@ -49,6 +52,19 @@ rc=0
 	-max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
 	-artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@" \
 	|| rc=$?
+# lib/stream (TCP/TLS framing) for a third of the time, from the same
+# seeds in a corpus of its own: whole vs segmented framing must agree.
+stream_secs=$(( secs / 3 > 0 ? secs / 3 : 1 ))
+mkdir -p "$work/corpus-stream"
+cp "$work/corpus"/* "$work/corpus-stream"/ 2>/dev/null || true
+if [[ $rc -eq 0 ]]; then
+	echo "fuzz: lib/stream, ${stream_secs}s"
+	"$work/fuzz_stream" "$work/corpus-stream" \
+		-dict="$here/sip.dict" \
+		-max_total_time="$stream_secs" -max_len=8192 -timeout=5 -rss_limit_mb=2048 \
+		-artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@" \
+		|| rc=$?
+fi
 
 shopt -s nullglob
 found=("$work"/artifacts/*)
@@ -57,7 +73,7 @@ if [[ $rc -ne 0 || ${#found[@]} -gt 0 ]]; then
 	echo "fuzz: FAILED (exit $rc); findings:" >&2
 	for f in "${found[@]}"; do
 		echo "  $f" >&2
-		echo "    reproduce: $work/fuzz_sipmsg $f" >&2
+		echo "    reproduce: $work/fuzz_sipmsg $f (or fuzz_stream)" >&2
 		echo "    keep as a regression seed: cp $f $here/regressions/<name>.sip" >&2
 	done
 	[[ $rc -ne 0 ]] || rc=1
