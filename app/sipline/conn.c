@@ -245,6 +245,52 @@ static struct conn *by_id(uint32_t id)
 	return &S.c[slot];
 }
 
+/* ---- what failed or was closed on purpose, for a while ---- */
+
+/* A connection we closed on purpose (its peer misbehaved, or admin) is
+ * remembered by id so that answers still on their way to it are dropped,
+ * not sent on a new connection (§18.2.2's reconnect is for connections
+ * that failed, not for peers we threw out). A flow whose connect failed is
+ * remembered so that a burst of messages to a dead peer fails fast
+ * instead of opening a connection each. Direct-mapped, forgetful by
+ * design: a collision only means one more connect attempt. */
+#define RECENT_SLOTS 256
+#define RECENT_NS (2ull * 1000000000ull)
+
+static struct recent {
+	uint32_t conn_id;
+	struct flow_key key;
+	uint64_t until;
+} recent_ids[RECENT_SLOTS], recent_flows[RECENT_SLOTS];
+
+static void remember_conn(uint32_t id, uint64_t now)
+{
+	struct recent *r = &recent_ids[(id * 2654435761u) % RECENT_SLOTS];
+	r->conn_id = id;
+	r->until = now + RECENT_NS;
+}
+
+static bool recently_dropped_conn(uint32_t id, uint64_t now)
+{
+	const struct recent *r = &recent_ids[(id * 2654435761u) % RECENT_SLOTS];
+	return r->conn_id == id && now < r->until;
+}
+
+static void remember_flow(const struct flow_key *k, uint64_t now)
+{
+	struct recent *r = &recent_flows[key_hash(k) % RECENT_SLOTS];
+	r->key = *k;
+	r->until = now + RECENT_NS;
+}
+
+static bool recently_failed_flow(const struct spl_txn_peer *p, uint64_t now)
+{
+	struct flow_key k;
+	key_of_peer(&k, p);
+	const struct recent *r = &recent_flows[key_hash(&k) % RECENT_SLOTS];
+	return now < r->until && memcmp(&r->key, &k, sizeof(k)) == 0;
+}
+
 /* ---- slots ---- */
 
 static struct conn *slot_alloc(void)
@@ -314,6 +360,11 @@ static void conn_close(struct conn *c, enum conn_close why, int stream_why)
 			stream_why > 0 ? spl_stream_close_reason((enum spl_stream_close)stream_why) : close_text[why]);
 	if (stream_why <= 0)
 		S.st.closes[why]++;
+	uint64_t t = now_ns();
+	if (stream_why > 0 || why == CONN_CLOSE_BACKPRESSURE || why == CONN_CLOSE_ADMIN || why == CONN_CLOSE_TLS)
+		remember_conn(c->id, t);
+	if (!c->inbound && (why == CONN_CLOSE_CONNECT || (why == CONN_CLOSE_TLS && c->state != C_OPEN)))
+		remember_flow(&c->key[0], t);
 	key_del(c, 1);
 	key_del(c, 0);
 	spl_tls_close(c->ssl);
@@ -619,6 +670,9 @@ static struct conn *open_out(const struct spl_txn_peer *to, uint64_t now)
 	if (connect(fd, (struct sockaddr *)&sa, sl) != 0 && errno != EINPROGRESS) {
 		close(fd);
 		S.st.connect_failed++;
+		struct flow_key k;
+		key_of_peer(&k, to);
+		remember_flow(&k, now);
 		return NULL;
 	}
 	struct spl_txn_peer p = *to;
@@ -664,6 +718,14 @@ static void response_target(struct spl_stream_tx *tx)
 static void send_one(struct spl_stream_tx *tx, uint64_t now)
 {
 	struct conn *c = by_id(tx->peer.conn_id);
+	if (!c && tx->peer.conn_id && recently_dropped_conn(tx->peer.conn_id, now)) {
+		/* We closed it on purpose (slow reader, framing error, admin):
+		 * what was still on its way to it goes nowhere else. */
+		S.st.send_drops++;
+		if (tx->m)
+			rte_pktmbuf_free(tx->m);
+		return;
+	}
 	if (!c && tx->peer.conn_id) {
 		/* The connection it came on closed: try the one it came from
 		 * (same address and port), then the Via's sent-by port. */
@@ -680,7 +742,7 @@ static void send_one(struct spl_stream_tx *tx, uint64_t now)
 	}
 	if (!c && tx->peer.transport != SPL_SIP_TRANSPORT_TCP && tx->peer.transport != SPL_SIP_TRANSPORT_TLS)
 		c = NULL;
-	else if (!c)
+	else if (!c && !recently_failed_flow(&tx->peer, now))
 		c = open_out(&tx->peer, now);
 	if (!c) {
 		S.st.send_drops++;

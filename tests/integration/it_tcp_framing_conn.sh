@@ -20,7 +20,8 @@
 . "$(dirname "$0")/lib_stream.sh"
 
 spl_config 'timers = { t1_ms = 100; };
-tcp = { enabled = true; port = 5060; max_message = 4096; stall_timeout_s = 2; idle_timeout_s = 8; max_per_ip = 16; };'
+tcp = { enabled = true; port = 5060; max_message = 4096; stall_timeout_s = 2; idle_timeout_s = 8; max_per_ip = 16;
+        write_queue_kb = 16; };'
 spl_start || finish
 spl_stats_save start
 
@@ -149,6 +150,52 @@ check_le "refused_per_ip (20 connections, limit 16)" "$r" 5
 check_ge "connections the client saw refused or closed" "$(( ${refused:-0} + ${closed:-0} ))" "$r"
 sip_tcp opt after-limit expect 1 >"$WORK/after_limit.out" 2>&1
 check_eq "OPTIONS once the flood ended" "$(rsps after_limit.out)" "200 after-limit"
+
+# ---- back-pressure: a client that sends but never reads is closed
+# (its answers fill the kernel's buffers, then sipline's bounded write
+# queue), not buffered without bound.
+spl_stats_save pre_bp
+ip netns exec "$NS" timeout 30 python3 - "$UAC_IP" "$SPL_IP" >"$WORK/bp.out" 2>&1 <<'PY'
+import socket, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # a small window: answers pile up at sipline
+s.bind((src, 0))
+s.connect((dst, 5060))
+lp = s.getsockname()[1]
+s.settimeout(10)
+sent = 0
+try:
+    for i in range(4000):
+        s.sendall((f"OPTIONS sip:{dst} SIP/2.0\r\nVia: SIP/2.0/TCP {src}:{lp};branch=z9hG4bK-bp{i}\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:bp@{src}>;tag=bp\r\nTo: <sip:{dst}>\r\n"
+                   f"Call-ID: bp-{i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode())
+        sent += 1
+except OSError as e:
+    print("send stopped:", e)
+time.sleep(2)
+# Now read what was queued for us: a closed connection ends in EOF or a reset.
+got, end = 0, "open"
+deadline = time.time() + 10
+try:
+    while time.time() < deadline:
+        b = s.recv(65536)
+        if not b:
+            end = "eof"; break
+        got += len(b)
+except ConnectionResetError:
+    end = "reset"
+except socket.timeout:
+    end = "open"
+print(f"sent {sent} requests, read {got} bytes, then {end}")
+PY
+note "back-pressure client: $(tail -1 "$WORK/bp.out")"
+stream_wait closed_backpressure $(( $(stream_stat pre_bp closed_backpressure) + 1 )) 5
+spl_stats_save post_bp
+check_eq "closed_backpressure (client never reads)" "$(stream_d pre_bp post_bp closed_backpressure)" 1
+check_grep "the client saw the connection end" 'then (eof|reset)$' "$WORK/bp.out"
+sip_tcp opt after-bp expect 1 >"$WORK/after_bp.out" 2>&1
+check_eq "OPTIONS after the slow reader was closed" "$(rsps after_bp.out)" "200 after-bp"
 
 # ---- the idle client (idle_timeout_s 8)
 wait "$IDLE"
