@@ -67,6 +67,7 @@ struct ask_memo {
 /* What one shard owns: written by its worker only. */
 struct dns_shard {
 	struct rte_ring *ask;
+	uint64_t rng;        /* SRV weighted draw (spl_dns_pub_lookup) */
 	uint64_t hits, negative, misses, asked, deduped, ring_full;
 	struct ask_memo memo[ASK_MEMO];
 } __attribute__((aligned(64)));
@@ -160,7 +161,7 @@ int spl_dnsres_resolve(void *ctx, struct spl_str host, uint16_t port, uint8_t tr
 	struct spl_dnsres *res = s->app->dnsres;
 	struct dns_shard *ss = res->sh[s->id];
 	uint64_t now = spl_shard_now_ns(s, rte_rdtsc());
-	int rc = spl_dns_pub_lookup(res->pub, host.p, host.len, port, transport, now, peers, max);
+	int rc = spl_dns_pub_lookup(res->pub, host.p, host.len, port, transport, now, &ss->rng, peers, max);
 	if (rc > 0) {
 		ss->hits++;
 		*n = (unsigned)rc;
@@ -182,7 +183,9 @@ static void publish(struct spl_dnsres *res, const struct dns_job *j, const struc
 {
 	uint64_t now = now_ns(res->app);
 	uint32_t ttl = r->ttl < ASK_MIN_TTL_S ? ASK_MIN_TTL_S : r->ttl;
+	/* With the targets, each shard redraws the SRV weights per request. */
 	int rc = spl_dns_pub_put(res->pub, j->name, j->port, j->transport, r->status, r->peers, r->n,
+				 r->ntargets ? r->targets : NULL, r->ntargets,
 				 now + (uint64_t)ttl * 1000000000ull, now);
 	if (rc != 0) {
 		res->publish_errors++;
@@ -355,6 +358,11 @@ int spl_dnsres_start(struct spl_app *app, char *err, unsigned errlen)
 			snprintf(err, errlen, "dns: out of memory for shard %u", i);
 			return -1;
 		}
+		/* Shards must not draw in step: splitmix64 of the TSC and the index. */
+		uint64_t z = rte_rdtsc() + (i + 1) * 0x9e3779b97f4a7c15ull;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		res->sh[i]->rng = (z ^ (z >> 31)) | 1;
 		res->sh[i]->ask = rte_ring_create_elem(name, sizeof(struct dns_ask), ASK_RING, sock,
 						       RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!res->sh[i]->ask) {
@@ -432,6 +440,18 @@ static json_t *peers_json(const struct spl_txn_peer *p, unsigned n)
 	return a;
 }
 
+/* SRV targets as "prio/weight:first+n" over the peers list, so an
+ * operator sees which addresses share a weighted draw. */
+static json_t *targets_json(const struct spl_dns_target *t, unsigned n)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; t && i < n; i++)
+		json_array_append_new(a, json_pack("{s:i,s:i,s:i,s:i}", "priority", (int)t[i].prio, "weight",
+						   (int)t[i].weight, "first_peer", (int)t[i].first, "peers",
+						   (int)t[i].n));
+	return a;
+}
+
 struct listing {
 	uint64_t now;
 	unsigned skip, total;
@@ -449,10 +469,11 @@ static int list_entry(void *arg, const struct spl_dns_pub_info *e)
 	if (json_array_size(l->list) >= PAGE)
 		return 0;   /* keep counting */
 	uint64_t left = e->expires > l->now ? (e->expires - l->now + 999999999ull) / 1000000000ull : 0;
-	json_array_append_new(l->list, json_pack("{s:s,s:i,s:s,s:s,s:I,s:o}", "name", e->name, "port", (int)e->port,
-						 "transport", tp_name(e->transport), "status",
+	json_array_append_new(l->list, json_pack("{s:s,s:i,s:s,s:s,s:I,s:o,s:o}", "name", e->name, "port",
+						 (int)e->port, "transport", tp_name(e->transport), "status",
 						 e->status ? "nxdomain" : "ok", "ttl_s", (json_int_t)left, "peers",
-						 peers_json(e->peers, e->npeers)));
+						 peers_json(e->peers, e->npeers), "targets",
+						 targets_json(e->targets, e->ntargets)));
 	return 0;
 }
 

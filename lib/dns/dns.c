@@ -307,8 +307,9 @@ static void deliver(struct spl_dns *dns, spl_dns_cb cb, void *arg, const struct 
 	r.status = status;
 	r.ttl = ttl_left ? ttl_left : a ? a->ttl : 0;
 	r.n = 0;
+	r.ntargets = 0;
 	if (status == 0 && a) {
-		r.n = dns_answer_order(a, &dns->rng, r.peers, SPL_DNS_MAX_PEERS);
+		r.n = dns_answer_order(a, &dns->rng, r.peers, SPL_DNS_MAX_PEERS, r.targets, &r.ntargets);
 		if (r.n == 0)
 			r.status = -ENOENT;
 	}
@@ -337,7 +338,7 @@ static void job_finish(struct dns_job *j, bool cancelled)
 		const __typeof__(j->tgt[0]) *t = &j->tgt[ord[i]];
 		if (t->naddr == 0 || a.nrecs == SPL_DNS_MAX_PEERS)
 			continue;
-		struct dns_target *dt = &a.t[a.ntargets++];
+		struct spl_dns_target *dt = &a.t[a.ntargets++];
 		dt->prio = t->prio;
 		dt->weight = t->weight;
 		dt->rank = t->rank;
@@ -633,7 +634,7 @@ static int answer_now(struct spl_dns *dns, const struct dns_key *k, struct dns_a
 		dns->st.static_hits++;
 	}
 	a->ntargets = 1;
-	a->t[0] = (struct dns_target){ .first = 0, .n = a->nrecs };
+	a->t[0] = (struct spl_dns_target){ .first = 0, .n = a->nrecs };
 	return 0;
 }
 
@@ -755,7 +756,7 @@ int spl_dns_cache_lookup(struct spl_dns *dns, const char *name, uint16_t port, u
 		if (a->status)
 			return -ENOENT;
 	}
-	unsigned n = dns_answer_order(a, &dns->rng, out, max);
+	unsigned n = dns_answer_order(a, &dns->rng, out, max, NULL, NULL);
 	return n ? (int)n : -ENOENT;
 }
 

@@ -193,7 +193,7 @@ unsigned dns_cache_dump(struct dns_cache *c, FILE *out, uint64_t now)
 			continue;
 		}
 		for (unsigned t = 0; t < e->ans.ntargets; t++) {
-			const struct dns_target *tg = &e->ans.t[t];
+			const struct spl_dns_target *tg = &e->ans.t[t];
 			for (unsigned r = 0; r < tg->n; r++) {
 				const struct spl_txn_peer *p = &e->ans.recs[tg->first + r];
 				char a[INET6_ADDRSTRLEN];
@@ -206,55 +206,4 @@ unsigned dns_cache_dump(struct dns_cache *c, FILE *out, uint64_t now)
 		fputc('\n', out);
 	}
 	return count;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-unsigned dns_answer_order(const struct dns_answer *a, uint64_t *rng,
-			  struct spl_txn_peer *out, unsigned max)
-{
-	unsigned n = 0;
-	for (unsigned g = 0; g < a->ntargets;) {
-		unsigned end = g + 1;
-		while (end < a->ntargets && a->t[end].rank == a->t[g].rank &&
-		       a->t[end].prio == a->t[g].prio)
-			end++;
-		/* RFC 2782: zero weights first, then draw r in [0, sum] and take
-		 * the first whose running sum reaches it; repeat without it. */
-		uint8_t idx[SPL_DNS_MAX_TARGETS];
-		unsigned k = 0;
-		for (unsigned i = g; i < end; i++)
-			if (a->t[i].weight == 0) idx[k++] = (uint8_t)i;
-		for (unsigned i = g; i < end; i++)
-			if (a->t[i].weight != 0) idx[k++] = (uint8_t)i;
-		while (k > 0) {
-			uint32_t sum = 0;
-			for (unsigned i = 0; i < k; i++)
-				sum += a->t[idx[i]].weight;
-			uint32_t r = (uint32_t)(rng_next(rng) % ((uint64_t)sum + 1));
-			unsigned pick = 0;
-			uint32_t run = 0;
-			for (unsigned i = 0; i < k; i++) {
-				run += a->t[idx[i]].weight;
-				if (run >= r) {
-					pick = i;
-					break;
-				}
-			}
-			const struct dns_target *t = &a->t[idx[pick]];
-			for (unsigned r2 = 0; r2 < t->n && n < max; r2++)
-				out[n++] = a->recs[t->first + r2];
-			memmove(idx + pick, idx + pick + 1, k - pick - 1);
-			k--;
-		}
-		g = end;
-	}
-	return n;
 }

@@ -5,23 +5,15 @@
 
 #include "spl_dns.h"
 
-/* One SRV target (or the single A/AAAA target) with its addresses in
- * recs[first .. first+n). Targets are kept sorted by (rank, prio). */
-struct dns_target {
-	uint16_t prio;
-	uint16_t weight;
-	uint8_t rank;        /* NAPTR position (0 when no NAPTR) */
-	uint8_t first;
-	uint8_t n;
-};
-
-/* A resolved (or negative) answer, as cached. */
+/* A resolved (or negative) answer, as cached. Targets (struct
+ * spl_dns_target, addresses in recs[first .. first+n)) are kept sorted by
+ * (rank, prio). */
 struct dns_answer {
 	int status;          /* 0 or -ENOENT */
 	uint32_t ttl;        /* s, clamped */
 	uint8_t ntargets;
 	uint8_t nrecs;
-	struct dns_target t[SPL_DNS_MAX_TARGETS];
+	struct spl_dns_target t[SPL_DNS_MAX_TARGETS];
 	struct spl_txn_peer recs[SPL_DNS_MAX_PEERS];
 };
 
@@ -45,9 +37,21 @@ void dns_cache_flush(struct dns_cache *c);
 void dns_cache_expire(struct dns_cache *c, uint64_t now);
 unsigned dns_cache_dump(struct dns_cache *c, FILE *out, uint64_t now);
 
-/* Failover order of an answer: targets by (rank, prio), RFC 2782 weighted
- * draw inside each (rank, prio) group, each target's addresses in order. */
-unsigned dns_answer_order(const struct dns_answer *a, uint64_t *rng,
-			  struct spl_txn_peer *out, unsigned max);
+/*
+ * RFC 2782 order of targets t[0..nt) sorted by (rank, prio): each
+ * (rank, prio) group in turn, inside it the weighted draw (dns_order.c).
+ * Writes target indices to perm; stops once the targets ordered hold
+ * `enough` addresses. Returns how many it wrote. *rng: xorshift64* state
+ * (0 is replaced by a constant). Used by the cache (dns_answer_order) and
+ * by the shards' reader (spl_dns_pub_lookup).
+ */
+unsigned dns_order(const struct spl_dns_target *t, unsigned nt, uint64_t *rng, uint8_t *perm,
+		   unsigned enough);
+
+/* Failover order of an answer: up to max addresses in out. When tout is
+ * given it gets the targets in that order, first/n relative to out, and
+ * *ntout their count. */
+unsigned dns_answer_order(const struct dns_answer *a, uint64_t *rng, struct spl_txn_peer *out,
+			  unsigned max, struct spl_dns_target *tout, unsigned *ntout);
 
 #endif

@@ -19,6 +19,14 @@
  * already report a quiescent state once per loop turn for the location
  * service; sharing it costs the data path nothing more (doc/dns.md).
  *
+ * SRV weights: an entry keeps its targets (struct spl_dns_target: priority
+ * group, weight, which peers) after the peers, in (rank, prio) order, and
+ * the reader draws the order within each priority group afresh on every
+ * lookup with the caller's random state (dns_order.c, shared with the
+ * resolver's cache). An entry with one target per group (A/AAAA only, one
+ * SRV target per priority) is flagged at write time and read as a plain
+ * copy, as before.
+ *
  * Writer-only bookkeeping (a list by write time for eviction and listing,
  * the retire queue) lives beside the reader-visible fields but is never
  * read by readers.
@@ -29,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns_priv.h"
 #include "spl_dns_pub.h"
 
 #define MAX_CHAIN 16   /* entries in one bucket; beyond it the oldest goes */
@@ -51,9 +60,17 @@ struct pub_entry {
 	uint8_t transport;
 	uint8_t namelen;
 	uint8_t npeers;
+	uint8_t ntargets;
+	bool draw;                         /* a priority group has several targets */
 	char name[SPL_DNS_NAME_MAX + 1];
-	struct spl_txn_peer peers[];
+	struct spl_txn_peer peers[];       /* then struct spl_dns_target[ntargets] */
 };
+
+/* peers[] is 4-aligned, a target needs 2. */
+static inline const struct spl_dns_target *entry_targets(const struct pub_entry *e)
+{
+	return (const struct spl_dns_target *)(const void *)(e->peers + e->npeers);
+}
 
 struct pub_vec {
 	struct pub_obj hdr;
@@ -156,8 +173,23 @@ void spl_dns_pub_free(struct spl_dns_pub *t)
 /* ---------------------------------------------------------------- */
 /* Readers                                                           */
 
+/* Kept out of line: the plain copy below is the common hit. */
+static __attribute__((noinline)) int copy_drawn(const struct pub_entry *e, uint64_t *rng,
+						struct spl_txn_peer *out, unsigned max)
+{
+	const struct spl_dns_target *tg = entry_targets(e);
+	uint8_t perm[SPL_DNS_MAX_TARGETS];
+	unsigned k = dns_order(tg, e->ntargets, rng, perm, max), n = 0;
+	for (unsigned i = 0; i < k && n < max; i++) {
+		const struct spl_dns_target *x = &tg[perm[i]];
+		for (unsigned c = 0; c < x->n && n < max; c++)
+			out[n++] = e->peers[x->first + c];
+	}
+	return n ? (int)n : -ENOENT;
+}
+
 int spl_dns_pub_lookup(const struct spl_dns_pub *t, const char *name, uint32_t len, uint16_t port,
-		       uint8_t transport, uint64_t now, struct spl_txn_peer *out, unsigned max)
+		       uint8_t transport, uint64_t now, uint64_t *rng, struct spl_txn_peer *out, unsigned max)
 {
 	len = trim_len(name, len);
 	if (len == 0 || len > SPL_DNS_NAME_MAX)
@@ -174,6 +206,8 @@ int spl_dns_pub_lookup(const struct spl_dns_pub *t, const char *name, uint32_t l
 			return -EAGAIN;
 		if (e->status != 0)
 			return -ENOENT;
+		if (e->draw)
+			return copy_drawn(e, rng, out, max);
 		unsigned n = e->npeers < max ? e->npeers : max;
 		/* Struct copies, not memcpy: a few peers, and a variable-size
 		 * memcpy here became `rep movsq` (its start-up cost doubled
@@ -308,18 +342,65 @@ static int norm_name(const char *name, char *out, uint32_t *len)
 	return 0;
 }
 
+/* The entry's targets: tg[] (a contiguous partition of peers[0..n)) sorted
+ * stably by (rank, prio), or one target of weight 0 for all peers; *keep:
+ * how many peers fit (SPL_DNS_MAX_PEERS), with the targets cut to match.
+ * -EINVAL when tg[] does not partition the peers. */
+static int layout(unsigned n, const struct spl_dns_target *tg, unsigned ntg, struct spl_dns_target *lay,
+		  unsigned *nlay, unsigned *keep)
+{
+	unsigned nl = 0, np = 0;
+	if (!tg) {
+		unsigned k = n < SPL_DNS_MAX_PEERS ? n : SPL_DNS_MAX_PEERS;
+		lay[nl++] = (struct spl_dns_target){ .first = 0, .n = (uint8_t)k };
+	} else {
+		if (ntg == 0 || ntg > SPL_DNS_MAX_TARGETS)
+			return -EINVAL;
+		unsigned run = 0;
+		for (unsigned i = 0; i < ntg; i++) {
+			if (tg[i].n == 0 || tg[i].first != run)
+				return -EINVAL;
+			run += tg[i].n;
+			unsigned k = nl++;
+			while (k > 0 && (lay[k - 1].rank > tg[i].rank ||
+					 (lay[k - 1].rank == tg[i].rank && lay[k - 1].prio > tg[i].prio))) {
+				lay[k] = lay[k - 1];
+				k--;
+			}
+			lay[k] = tg[i];
+		}
+		if (run != n)
+			return -EINVAL;
+	}
+	/* Cut at SPL_DNS_MAX_PEERS; first still points into the caller's
+	 * peers here, the caller rewrites it as it copies. */
+	unsigned k = 0;
+	for (; k < nl && np < SPL_DNS_MAX_PEERS; k++) {
+		unsigned room = SPL_DNS_MAX_PEERS - np;
+		if (lay[k].n > room)
+			lay[k].n = (uint8_t)room;
+		np += lay[k].n;
+	}
+	*nlay = k;
+	*keep = np;
+	return 0;
+}
+
 int spl_dns_pub_put(struct spl_dns_pub *t, const char *name, uint16_t port, uint8_t transport, int status,
-		    const struct spl_txn_peer *peers, unsigned n, uint64_t expires, uint64_t now)
+		    const struct spl_txn_peer *peers, unsigned n, const struct spl_dns_target *targets,
+		    unsigned ntargets, uint64_t expires, uint64_t now)
 {
 	char key[SPL_DNS_NAME_MAX + 1];
 	uint32_t len;
 	if (norm_name(name, key, &len) != 0 || (status != 0 && status != -ENOENT) ||
 	    (status == 0 && (n == 0 || !peers)))
 		return -EINVAL;
+	struct spl_dns_target lay[SPL_DNS_MAX_TARGETS];
+	unsigned nl = 0;
 	if (status != 0)
 		n = 0;
-	if (n > SPL_DNS_MAX_PEERS)
-		n = SPL_DNS_MAX_PEERS;
+	else if (layout(n, targets, ntargets, lay, &nl, &n) != 0)
+		return -EINVAL;
 	uint64_t h = key_hash(t->seed, key, len, port, transport);
 	unsigned bi = (unsigned)(h & t->mask);
 
@@ -349,7 +430,7 @@ int spl_dns_pub_put(struct spl_dns_pub *t, const char *name, uint16_t port, uint
 		}
 	}
 
-	struct pub_entry *e = malloc(sizeof(*e) + n * sizeof(e->peers[0]));
+	struct pub_entry *e = malloc(sizeof(*e) + n * sizeof(e->peers[0]) + nl * sizeof(lay[0]));
 	uint32_t vn = v ? v->n : 0;
 	struct pub_vec *nv = vec_new(at < 0 ? vn + 1 : vn);
 	if (!e || !nv) {
@@ -366,9 +447,17 @@ int spl_dns_pub_put(struct spl_dns_pub *t, const char *name, uint16_t port, uint
 	e->transport = transport;
 	e->namelen = (uint8_t)len;
 	e->npeers = (uint8_t)n;
+	e->ntargets = (uint8_t)nl;
 	memcpy(e->name, key, len + 1);
-	if (n)
-		memcpy(e->peers, peers, n * sizeof(*peers));
+	struct spl_dns_target *etg = (struct spl_dns_target *)(void *)(e->peers + n);
+	for (unsigned i = 0, np = 0; i < nl; i++) {
+		memcpy(e->peers + np, peers + lay[i].first, lay[i].n * sizeof(*peers));
+		etg[i] = lay[i];
+		etg[i].first = (uint8_t)np;
+		np += lay[i].n;
+		if (i > 0 && lay[i].rank == lay[i - 1].rank && lay[i].prio == lay[i - 1].prio)
+			e->draw = true;
+	}
 	/* The newest first: the next lookup of a hot name finds it at once. */
 	nv->e[0] = e;
 	for (uint32_t i = 0, j = 1; i < vn; i++)
@@ -470,6 +559,7 @@ int spl_dns_pub_foreach(const struct spl_dns_pub *t, int (*fn)(void *arg, const 
 		struct spl_dns_pub_info i = {
 			.name = e->name, .port = e->port, .transport = e->transport, .status = e->status,
 			.expires = e->expires, .written = e->written, .npeers = e->npeers, .peers = e->peers,
+			.ntargets = e->ntargets, .targets = entry_targets(e),
 		};
 		int rc = fn(arg, &i);
 		if (rc)

@@ -15,7 +15,9 @@
  * of RFC 3263 §4.3 (a transaction that gets a transport error, a 503 or a
  * timeout moves to the next). SRV records of one priority are ordered by
  * the RFC 2782 weighted random draw, drawn again on every read, so load
- * spreads by weight across lookups while the cache is warm.
+ * spreads by weight across lookups while the cache is warm. A result also
+ * says which SRV target each address came from (struct spl_dns_target),
+ * so that a copy kept elsewhere (spl_dns_pub.h) can draw again per read.
  *
  * Single-threaded: every call from the control thread. The shards will
  * read a published snapshot of the cache (doc/dns.md), never this object.
@@ -63,14 +65,29 @@ struct spl_dns_conf {
 	void *clock_arg;
 };
 
+/* One SRV target of an answer (or the one target of an A/AAAA-only,
+ * static or numeric answer: prio 0, weight 0) and where its addresses are:
+ * peers[first .. first+n). Targets of one (rank, prio) are one priority
+ * group, drawn among by weight (RFC 2782); groups go in (rank, prio) order. */
+struct spl_dns_target {
+	uint16_t prio;                /* SRV priority */
+	uint16_t weight;              /* SRV weight */
+	uint8_t rank;                 /* NAPTR position (0: no NAPTR) */
+	uint8_t first;
+	uint8_t n;                    /* >= 1 */
+};
+
 /* What a lookup found. status: 0 (n >= 1), -ENOENT (NXDOMAIN, or no
  * usable record), -ETIMEDOUT (no server answered), -EIO (server failure,
- * refused, ...), -ENOMEM (too many lookups in flight). */
+ * refused, ...), -ENOMEM (too many lookups in flight). peers[] is in
+ * failover order (one draw); targets[] in the same order partitions it. */
 struct spl_dns_result {
 	int status;
 	unsigned n;
 	uint32_t ttl;                 /* s the answer stays valid (cached: what is left) */
+	unsigned ntargets;
 	struct spl_txn_peer peers[SPL_DNS_MAX_PEERS];
+	struct spl_dns_target targets[SPL_DNS_MAX_TARGETS];
 };
 
 typedef void (*spl_dns_cb)(void *arg, const struct spl_dns_result *r);

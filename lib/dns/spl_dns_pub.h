@@ -13,7 +13,12 @@
  * the shards' existing once-a-turn quiescent call covers this table too.
  *
  * Keys are (name, port, transport): the name lower-cased without a
- * trailing dot, exactly what spl_dns_lookup() was asked. Time is whatever
+ * trailing dot, exactly what spl_dns_lookup() was asked.
+ *
+ * An answer keeps its SRV targets (priority group, weight, which peers),
+ * and every lookup draws the order inside each priority group afresh
+ * (RFC 2782) with the caller's random state, so requests spread by weight
+ * while the answer is cached. Time is whatever
  * clock the caller uses for `expires` and `now` (the appliance: the shard
  * clock, wall-anchored ns).
  */
@@ -52,7 +57,9 @@ struct spl_dns_pub_info {
 	uint64_t expires;
 	uint64_t written;             /* `now` given to spl_dns_pub_put */
 	unsigned npeers;
-	const struct spl_txn_peer *peers;
+	const struct spl_txn_peer *peers;   /* by (rank, prio), not drawn */
+	unsigned ntargets;                  /* partition peers[] (0 when negative) */
+	const struct spl_dns_target *targets;
 };
 
 struct spl_dns_pub_stats {
@@ -69,25 +76,35 @@ void spl_dns_pub_free(struct spl_dns_pub *t);
 /* ---- readers (any registered thread) ---- */
 
 /*
- * Peers for (name, port, transport) at `now`, in the order published
- * (RFC 3263 failover order). `name` need not be lower case nor NUL
- * terminated; a trailing dot is ignored. Returns the count copied (>= 1,
- * at most max), -ENOENT (negative answer cached), or -EAGAIN (absent, or
- * expired at now: ask the writer). No lock, no allocation, no syscall.
+ * Peers for (name, port, transport) at `now`, in RFC 3263 failover order:
+ * priority groups as published, within a group the RFC 2782 weighted draw
+ * made now with *rng (xorshift64* state, the caller's own: one per shard,
+ * seeded differently; never shared between threads), each target's
+ * addresses together in their order. `name` need not be lower case nor
+ * NUL terminated; a trailing dot is ignored. Returns the count copied
+ * (>= 1, at most max), -ENOENT (negative answer cached), or -EAGAIN
+ * (absent, or expired at now: ask the writer). No lock, no allocation,
+ * no syscall.
  */
 int spl_dns_pub_lookup(const struct spl_dns_pub *t, const char *name, uint32_t len, uint16_t port,
-		       uint8_t transport, uint64_t now, struct spl_txn_peer *out, unsigned max);
+		       uint8_t transport, uint64_t now, uint64_t *rng, struct spl_txn_peer *out,
+		       unsigned max);
 
 /* ---- writer (one thread) ---- */
 
 /*
  * Publish an answer: status 0 with n >= 1 peers (at most
  * SPL_DNS_MAX_PEERS kept), or -ENOENT (negative, n ignored), valid until
- * `expires`. Replaces an entry of the same key. 0, -EINVAL (bad name or
- * status), -ENOMEM.
+ * `expires`. targets[0..ntargets) say which SRV target each peer came
+ * from: a contiguous partition of peers[0..n) in any order (an
+ * spl_dns_result's peers and targets); they are kept sorted (stably) by
+ * (rank, prio). targets NULL: the peers are one target, always read in
+ * the order given (A/AAAA only, static hosts). Replaces an entry of the
+ * same key. 0, -EINVAL (bad name, status or partition), -ENOMEM.
  */
 int spl_dns_pub_put(struct spl_dns_pub *t, const char *name, uint16_t port, uint8_t transport, int status,
-		    const struct spl_txn_peer *peers, unsigned n, uint64_t expires, uint64_t now);
+		    const struct spl_txn_peer *peers, unsigned n, const struct spl_dns_target *targets,
+		    unsigned ntargets, uint64_t expires, uint64_t now);
 /* Remove one key; 0 or -ENOENT. */
 int spl_dns_pub_del(struct spl_dns_pub *t, const char *name, uint16_t port, uint8_t transport);
 /* Remove every entry; returns how many. */

@@ -271,8 +271,9 @@ Test(dns, srv_weight_distribution)
 		if (p[0].addr[3] == 3)
 			first_w3++;
 	}
-	/* weight 30 of 40 → first 75% of the time (RFC 2782 draw: r in
-	 * [0, sum] gives 30/41 ≈ 73%); ±5 points is > 7 sigma at n = 4000 */
+	/* weight 30 of 40 → first 75% of the time (with no weight 0 in the
+	 * group r is drawn in [1, sum], dns_order.c); ±5 points is > 7 sigma
+	 * at n = 4000 */
 	double f = (double)first_w3 / rounds;
 	cr_assert(f > 0.68 && f < 0.80, "weight 30 target first %.3f of the time", f);
 	spl_dns_free(dns);
