@@ -154,6 +154,7 @@ static void dispatch(struct spl_shard *s, const struct spl_net_dgram *d, uint64_
 	h->src_port = d->src_port;
 	h->dst_port = d->dst_port;
 	h->transport = 0;
+	h->send_failed = 0;
 	h->conn_id = 0;
 	struct rte_ring *r = s->app->shards[owner]->in[s->id];
 	if (rte_ring_sp_enqueue(r, m) != 0) {
