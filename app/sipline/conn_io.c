@@ -72,13 +72,8 @@ static void learn_alias(struct conn *c, const char *p, uint32_t len)
 	    m.nvias == 0)
 		return;
 	const struct spl_sip_via *v = &m.vias[0];
-	struct spl_str ps = v->params;
-	bool alias = false;
-	for (uint32_t i = 0; ps.p && i + 5 <= ps.len; i++)
-		if (strncasecmp(ps.p + i, "alias", 5) == 0 && (i == 0 || ps.p[i - 1] == ';' || ps.p[i - 1] == ' ') &&
-		    (i + 5 == ps.len || ps.p[i + 5] == ';' || ps.p[i + 5] == ' ' || ps.p[i + 5] == '='))
-			alias = true;
-	if (!alias || (v->host.kind != SPL_SIP_HOST_IPV4 && v->host.kind != SPL_SIP_HOST_IPV6))
+	if (!spl_sip_param_find(v->params, ';', "alias", NULL) ||
+	    (v->host.kind != SPL_SIP_HOST_IPV4 && v->host.kind != SPL_SIP_HOST_IPV6))
 		return;
 	struct spl_txn_peer ap = c->peer;
 	ap.family = v->host.kind == SPL_SIP_HOST_IPV4 ? AF_INET : AF_INET6;

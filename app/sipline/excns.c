@@ -42,6 +42,16 @@ static int enter(int ns)
 	return setns(ns, CLONE_NEWNET);
 }
 
+/* Back to the host namespace. Cannot fail with a valid fd; staying in
+ * the wrong namespace would be worse than stopping. */
+static void leave(void)
+{
+	if (enter(host_ns) != 0) {
+		spl_log(SPL_LOG_ERR, "cannot return to the host network namespace: %s", strerror(errno));
+		abort();
+	}
+}
+
 int spl_excns_fd(void) { return exc_ns; }
 
 int spl_excns_socket(int domain, int type, int protocol)
@@ -54,12 +64,7 @@ int spl_excns_socket(int domain, int type, int protocol)
 		return -1;
 	int fd = socket(domain, type, protocol);
 	int e = errno;
-	if (enter(host_ns) != 0) {
-		/* Cannot happen with a valid fd; staying in the wrong
-		 * namespace would be worse than stopping. */
-		spl_log(SPL_LOG_ERR, "cannot return to the host network namespace: %s", strerror(errno));
-		abort();
-	}
+	leave();
 	errno = e;
 	return fd;
 }
@@ -71,10 +76,7 @@ int spl_excns_run(int (*fn)(void *arg), void *arg)
 	if (enter(exc_ns) != 0)
 		return -1;
 	int rc = fn(arg);
-	if (enter(host_ns) != 0) {
-		spl_log(SPL_LOG_ERR, "cannot return to the host network namespace: %s", strerror(errno));
-		abort();
-	}
+	leave();
 	return rc;
 }
 
@@ -130,10 +132,7 @@ int spl_excns_open(const struct spl_config *c, uint16_t *port_id, char *err, uns
 		}
 		close(s);
 	}
-	if (enter(host_ns) != 0) {
-		spl_log(SPL_LOG_ERR, "cannot return to the host network namespace: %s", strerror(errno));
-		abort();
-	}
+	leave();
 	if (rc < 0) {
 		spl_excns_close();
 		return -1;
@@ -279,10 +278,7 @@ int spl_excns_configure(const struct spl_config *c, const struct rte_ether_addr 
 		return -1;
 	}
 	int rc = configure_inside(c, mac, err, errlen);
-	if (enter(host_ns) != 0) {
-		spl_log(SPL_LOG_ERR, "cannot return to the host network namespace: %s", strerror(errno));
-		abort();
-	}
+	leave();
 	return rc;
 }
 
